@@ -1,0 +1,192 @@
+//! Typed errors.
+//!
+//! Every misuse that Python reports with an exception is an [`Error`] here, with a message
+//! that says what was wrong. No public operation panics on bad input.
+
+use std::fmt;
+use std::time::Duration;
+
+/// What went wrong.
+///
+/// ```
+/// use twinsync::{thread::Lock, Error, LockApi};
+///
+/// let lock = Lock::new();
+/// assert!(matches!(lock.release(), Err(Error::NotHeld)));
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// `release` on a primitive that is not held (Python: "release unlocked lock").
+    NotHeld,
+    /// A timeout longer than [`TIMEOUT_MAX`](crate::TIMEOUT_MAX) (Python: `OverflowError`).
+    TimeoutTooLarge {
+        /// The timeout that was given.
+        timeout: Duration,
+    },
+    /// A shared-memory name that POSIX `shm_open` would not accept.
+    InvalidName {
+        /// The name that was given.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A shared-memory segment that cannot be used; see [`SegmentError`].
+    Segment {
+        /// The segment's name (empty for an anonymous mapping).
+        name: String,
+        /// What is wrong with it.
+        error: SegmentError,
+    },
+    /// A system call failed.
+    Os {
+        /// The call that failed.
+        op: &'static str,
+        /// The error it returned.
+        source: std::io::Error,
+    },
+}
+
+/// Why a shared-memory segment was refused.
+///
+/// Attaching checks the object (owner, permissions, size) before mapping it and the header
+/// (magic, ABI version, primitive kind, layout) after, so a stray, stale or hostile segment is
+/// reported here rather than misread.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SegmentError {
+    /// Creating: the name already exists.
+    AlreadyExists,
+    /// Attaching: no object has this name.
+    NotFound,
+    /// The object belongs to another user.
+    WrongOwner {
+        /// Owner's uid.
+        owner: u32,
+        /// The caller's effective uid.
+        expected: u32,
+    },
+    /// The object grants access to group or others (someone else may have pre-created it).
+    LoosePermissions {
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The object is smaller than its header and state need.
+    Truncated {
+        /// Its size in bytes.
+        size: usize,
+        /// The size needed.
+        needed: usize,
+    },
+    /// The header does not start with twinsync's magic number: not a twinsync segment.
+    BadMagic {
+        /// The first eight bytes found.
+        found: [u8; 8],
+    },
+    /// Made by an incompatible version of twinsync.
+    AbiVersion {
+        /// Version in the segment.
+        found: u32,
+        /// Version this build understands.
+        expected: u32,
+    },
+    /// The segment holds another kind of primitive.
+    WrongKind {
+        /// Kind tag in the segment.
+        found: u32,
+        /// Kind tag expected.
+        expected: u32,
+    },
+    /// The state's size or alignment differs from this build's.
+    WrongLayout {
+        /// (size, align) in the segment.
+        found: (u32, u32),
+        /// (size, align) expected.
+        expected: (u32, u32),
+    },
+    /// The creator has not finished initialising the segment (or died doing so).
+    NotReady,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::NotHeld => f.write_str("release of a primitive that is not held"),
+            Error::TimeoutTooLarge { timeout } => write!(
+                f,
+                "timeout {timeout:?} is larger than TIMEOUT_MAX ({:?})",
+                crate::TIMEOUT_MAX
+            ),
+            Error::InvalidName { name, reason } => {
+                write!(f, "invalid shared-memory name {name:?}: it {reason}")
+            }
+            Error::Segment { name, error } => write!(f, "shared-memory segment {name:?}: {error}"),
+            Error::Os { op, source } => write!(f, "{op} failed: {source}"),
+        }
+    }
+}
+
+impl fmt::Display for SegmentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SegmentError::AlreadyExists => f.write_str("a segment with this name already exists"),
+            SegmentError::NotFound => f.write_str("no segment with this name exists"),
+            SegmentError::WrongOwner { owner, expected } => {
+                write!(
+                    f,
+                    "owned by uid {owner}, not by this process's uid {expected}"
+                )
+            }
+            SegmentError::LoosePermissions { mode } => write!(
+                f,
+                "mode {mode:03o} grants access to group or others (expected 0600); refusing a \
+                 segment someone else may have created"
+            ),
+            SegmentError::Truncated { size, needed } => {
+                write!(f, "truncated: {size} bytes, at least {needed} needed")
+            }
+            SegmentError::BadMagic { found } => {
+                write!(f, "not a twinsync segment (magic {found:02x?})")
+            }
+            SegmentError::AbiVersion { found, expected } => {
+                write!(f, "ABI version {found}, this build understands {expected}")
+            }
+            SegmentError::WrongKind { found, expected } => write!(
+                f,
+                "holds a primitive of kind {}, expected {}",
+                kind_name(*found),
+                kind_name(*expected)
+            ),
+            SegmentError::WrongLayout { found, expected } => write!(
+                f,
+                "state layout (size, align) {found:?} differs from this build's {expected:?}"
+            ),
+            SegmentError::NotReady => f.write_str("its creator has not finished initialising it"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Os { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+impl std::error::Error for SegmentError {}
+
+/// Renders a segment kind tag as its four ASCII letters when it is one, in hex otherwise.
+///
+/// ```
+/// assert_eq!(twinsync::process::kind_name(twinsync::process::KIND_LOCK), "LOCK");
+/// ```
+pub fn kind_name(kind: u32) -> String {
+    let b = kind.to_be_bytes();
+    if b.iter().all(|c| c.is_ascii_uppercase()) {
+        b.iter().map(|&c| c as char).collect()
+    } else {
+        format!("{kind:#010x}")
+    }
+}
