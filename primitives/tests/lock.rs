@@ -1,0 +1,116 @@
+//! Lock: unit-level behaviour of both versions (the conformance suite covers the clauses).
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use twinsync::{process, thread, Error, LockApi, SegmentError};
+
+fn basics<L: LockApi>(lock: &L) {
+    assert!(!lock.locked());
+    assert!(matches!(lock.release(), Err(Error::NotHeld)));
+    lock.acquire();
+    assert!(lock.locked());
+    assert!(!lock.try_acquire());
+    let t0 = Instant::now();
+    assert!(!lock.acquire_timeout(Duration::from_millis(20)).unwrap());
+    assert!(t0.elapsed() >= Duration::from_millis(20));
+    assert!(matches!(
+        lock.acquire_timeout(Duration::MAX),
+        Err(Error::TimeoutTooLarge { .. })
+    ));
+    assert!(lock.locked());
+    lock.release().unwrap();
+    assert!(lock.acquire_timeout(Duration::ZERO).unwrap());
+    lock.release().unwrap();
+    {
+        let _g = lock.lock();
+        assert!(lock.try_lock().is_none());
+    }
+    assert!(!lock.locked());
+}
+
+#[test]
+fn thread_lock_basics() {
+    basics(&thread::Lock::new());
+}
+
+#[test]
+fn process_lock_basics() {
+    basics(&process::Lock::new().unwrap());
+}
+
+#[test]
+fn thread_lock_contended_counter() {
+    let lock = Arc::new(thread::Lock::new());
+    let count = Arc::new(AtomicU64::new(0));
+    let hs: Vec<_> = (0..4)
+        .map(|_| {
+            let (lock, count) = (lock.clone(), count.clone());
+            std::thread::spawn(move || {
+                for _ in 0..50_000 {
+                    let _g = lock.lock();
+                    // Split read-modify-write: only exact under mutual exclusion.
+                    count.store(count.load(Relaxed) + 1, Relaxed);
+                }
+            })
+        })
+        .collect();
+    for h in hs {
+        h.join().unwrap();
+    }
+    assert_eq!(count.load(Relaxed), 200_000);
+}
+
+#[test]
+fn release_from_another_thread() {
+    let lock = Arc::new(thread::Lock::new());
+    lock.acquire();
+    let l2 = lock.clone();
+    std::thread::spawn(move || l2.release().unwrap())
+        .join()
+        .unwrap();
+    assert!(!lock.locked());
+}
+
+#[test]
+#[serial_test::serial(shm)]
+fn named_lock_create_open_and_refusals() {
+    let name = process::unique_name("tw-test").unwrap();
+    let a = process::Lock::create(&name).unwrap();
+    let b = process::Lock::open(&name).unwrap();
+    a.acquire();
+    assert!(b.locked());
+    assert_eq!(b.holder(), a.holder());
+    b.release().unwrap();
+    match process::Lock::create(&name) {
+        Err(Error::Segment {
+            error: SegmentError::AlreadyExists,
+            ..
+        }) => {}
+        other => panic!("expected AlreadyExists, got {other:?}"),
+    }
+    // A segment holding a different type is refused by kind.
+    let other = process::unique_name("tw-test").unwrap();
+    let _c = process::Shared::create(&other, AtomicU64::new(7)).unwrap();
+    match process::Lock::open(&other) {
+        Err(Error::Segment {
+            error: SegmentError::WrongKind { .. },
+            ..
+        }) => {}
+        r => panic!("expected WrongKind, got {r:?}"),
+    }
+    process::unlink(&name).unwrap();
+    process::unlink(&other).unwrap();
+    assert!(matches!(
+        process::Lock::open(&name),
+        Err(Error::Segment {
+            error: SegmentError::NotFound,
+            ..
+        })
+    ));
+    assert!(matches!(
+        process::Lock::open("no-slash"),
+        Err(Error::InvalidName { .. })
+    ));
+}
