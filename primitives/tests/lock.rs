@@ -114,3 +114,46 @@ fn named_lock_create_open_and_refusals() {
         Err(Error::InvalidName { .. })
     ));
 }
+
+/// A forked child's thread has a TID of its own; the cached id must not leak across fork, or
+/// the lock word would name the parent as holder.
+#[test]
+#[serial_test::serial(shm)]
+fn forked_child_records_its_own_tid() {
+    let lock = process::Lock::new().unwrap();
+    let seen = process::Shared::new(AtomicU64::new(0)).unwrap();
+    lock.acquire();
+    let parent_holder = lock.holder().unwrap();
+    lock.release().unwrap();
+    // SAFETY: the child only does atomic operations, a cached-TID lookup (a thread-local read
+    // and the gettid system call) and `_exit`: no allocation and no locks, so it is safe even
+    // though the test harness is multi-threaded.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let ok = lock.try_acquire();
+        let holder = lock.holder().unwrap_or(0);
+        // SAFETY: getpid/gettid cannot fail.
+        let (my_pid, my_tid) = unsafe { (libc::getpid() as u32, libc::gettid() as u32) };
+        let code = if ok && holder == my_tid && my_tid == my_pid {
+            0
+        } else {
+            1
+        };
+        seen.store(u64::from(holder), Relaxed);
+        // SAFETY: leaves the child at once, without running the parent's atexit handlers or
+        // unwinding into the test harness.
+        unsafe { libc::_exit(code) };
+    }
+    let mut status = 0;
+    // SAFETY: waits for the child we just created.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "child saw a stale TID"
+    );
+    assert_eq!(seen.load(Relaxed), pid as u64);
+    assert_ne!(seen.load(Relaxed), u64::from(parent_holder));
+    assert_eq!(lock.holder(), Some(pid as u32));
+    lock.release().unwrap(); // the parent may release what the child acquired
+}
