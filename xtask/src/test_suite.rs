@@ -1,0 +1,237 @@
+//! `cargo xtask test`: the whole test suite, one step after another, stopping at the first
+//! failure.
+//!
+//! | step | what | command |
+//! |---|---|---|
+//! | workspace | unit, integration and doc tests, debug | `cargo test --workspace` |
+//! | loom | conformance (and primitives' checker) tests under loom | `RUSTFLAGS="--cfg twinsync_loom" cargo test --release -p twinsync-conformance --target-dir target/loom` |
+//! | shuttle | the same under shuttle | ... `--cfg twinsync_shuttle` ... `target/shuttle` |
+//! | conformance | the conformance suite, quick budgets | `cargo xtask conformance --quick` |
+//! | stress | a 2-second Lock stress per version, 2 workers | `cargo xtask stress lock ...` |
+//! | tidy | source checks | `cargo xtask tidy` |
+//!
+//! Each step prints a header, the commands it runs (their output is passed through) and its
+//! time; a summary closes the run. `--skip STEP` (repeatable) leaves a step out.
+
+use std::time::{Duration, Instant};
+
+use crate::conformance;
+use crate::util::{project_root, secs, Checker, Cmd, Failure};
+
+/// One step of the suite.
+struct Step {
+    name: &'static str,
+    title: &'static str,
+    run: fn() -> Result<(), Failure>,
+}
+
+const STEPS: &[Step] = &[
+    Step {
+        name: "workspace",
+        title: "workspace tests (debug, with doc tests)",
+        run: workspace,
+    },
+    Step {
+        name: "loom",
+        title: "checker tests under loom (release)",
+        run: loom,
+    },
+    Step {
+        name: "shuttle",
+        title: "checker tests under shuttle (release)",
+        run: shuttle,
+    },
+    Step {
+        name: "conformance",
+        title: "conformance suite (--quick)",
+        run: conformance_quick,
+    },
+    Step {
+        name: "stress",
+        title: "stress smoke test: lock, thread and process versions",
+        run: stress_smoke,
+    },
+    Step {
+        name: "tidy",
+        title: "tidy checks",
+        run: tidy,
+    },
+];
+
+fn workspace() -> Result<(), Failure> {
+    Cmd::cargo().args(["test", "--workspace"]).run()
+}
+
+/// The conformance crate's tests, and the primitives crate's `checkers` test when it
+/// exists, built with the checker's cfg.
+fn checker_tests(checker: Checker) -> Result<(), Failure> {
+    Cmd::cargo()
+        .args(["test", "--release", "-p", "twinsync-conformance"])
+        .checker(checker)
+        .run()?;
+    if project_root()
+        .join("primitives/tests/checkers.rs")
+        .is_file()
+    {
+        Cmd::cargo()
+            .args(["test", "--release", "-p", "twinsync", "--test", "checkers"])
+            .checker(checker)
+            .run()?;
+    }
+    Ok(())
+}
+
+fn loom() -> Result<(), Failure> {
+    checker_tests(Checker::Loom)
+}
+
+fn shuttle() -> Result<(), Failure> {
+    checker_tests(Checker::Shuttle)
+}
+
+fn conformance_quick() -> Result<(), Failure> {
+    conformance::run_with(&conformance::Options {
+        effort: Some("--quick".into()),
+        ..Default::default()
+    })
+}
+
+/// Seconds and workers of each smoke run: enough to cross many futex sleeps and wakes on a
+/// two-core machine, short enough to keep the suite quick.
+const SMOKE: [&str; 4] = ["--workers", "2", "--seconds", "2"];
+
+fn stress_smoke() -> Result<(), Failure> {
+    let bin = crate::stress::build()?;
+    for version in ["thread", "process"] {
+        Cmd::new(&bin)
+            .args(["lock", "--version", version])
+            .args(SMOKE)
+            .run()?;
+    }
+    Ok(())
+}
+
+fn tidy() -> Result<(), Failure> {
+    crate::tidy::run(&[])
+}
+
+/// The task's entry point.
+pub fn run(args: &[String]) -> Result<(), Failure> {
+    let skip = parse(args)?;
+    let start = Instant::now();
+    let mut done: Vec<(&Step, Option<Duration>)> = Vec::new();
+    let selected: Vec<&Step> = STEPS.iter().filter(|s| !skip.contains(&s.name)).collect();
+    for (i, step) in selected.iter().enumerate() {
+        println!();
+        println!(
+            "=== [{}/{}] {}: {} ===",
+            i + 1,
+            selected.len(),
+            step.name,
+            step.title
+        );
+        let t = Instant::now();
+        let result = (step.run)();
+        let took = t.elapsed();
+        match result {
+            Ok(()) => {
+                println!("=== {} ok in {} ===", step.name, secs(took));
+                done.push((step, Some(took)));
+            }
+            Err(f) => {
+                println!("=== {} FAILED after {} ===", step.name, secs(took));
+                summary(&done, Some((step, took)), &skip, start.elapsed());
+                return Err(Failure {
+                    message: format!("step {:?} failed: {}", step.name, f.message),
+                    ..f
+                });
+            }
+        }
+    }
+    summary(&done, None, &skip, start.elapsed());
+    Ok(())
+}
+
+fn summary(
+    done: &[(&Step, Option<Duration>)],
+    failed: Option<(&Step, Duration)>,
+    skip: &[&str],
+    total: Duration,
+) {
+    println!();
+    println!("=== summary ===");
+    for (step, took) in done {
+        let t = took.map(secs).unwrap_or_default();
+        println!("  ok       {t:>8}  {:<12} {}", step.name, step.title);
+    }
+    if let Some((step, took)) = failed {
+        println!(
+            "  FAILED   {:>8}  {:<12} {}",
+            secs(took),
+            step.name,
+            step.title
+        );
+    }
+    for s in STEPS {
+        let ran = done.iter().any(|(d, _)| d.name == s.name)
+            || failed.is_some_and(|(f, _)| f.name == s.name);
+        if ran {
+            continue;
+        }
+        let why = if skip.contains(&s.name) {
+            "skipped"
+        } else {
+            "not run"
+        };
+        println!("  {why:<8} {:>8}  {:<12} {}", "", s.name, s.title);
+    }
+    let verdict = if failed.is_some() { "FAILED" } else { "ok" };
+    println!("test suite {verdict} in {}", secs(total));
+}
+
+fn parse(args: &[String]) -> Result<Vec<&'static str>, Failure> {
+    let mut skip = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--skip" => {
+                let n = it
+                    .next()
+                    .ok_or_else(|| Failure::usage("--skip needs a STEP"))?;
+                let step = STEPS.iter().find(|s| s.name == n).ok_or_else(|| {
+                    Failure::usage(format!("no step {n:?}; steps: {}", step_names()))
+                })?;
+                skip.push(step.name);
+            }
+            other => {
+                return Err(Failure::usage(format!(
+                    "unknown argument {other:?}; usage: cargo xtask test [--skip STEP]... \
+                     (steps: {})",
+                    step_names()
+                )))
+            }
+        }
+    }
+    Ok(skip)
+}
+
+fn step_names() -> String {
+    STEPS.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skip_names_a_known_step() {
+        let a = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            parse(&a(&["--skip", "loom", "--skip", "tidy"])).unwrap(),
+            ["loom", "tidy"]
+        );
+        assert_eq!(parse(&a(&["--skip", "nope"])).unwrap_err().code, 2);
+        assert_eq!(parse(&a(&["--skip"])).unwrap_err().code, 2);
+        assert_eq!(parse(&a(&["--fast"])).unwrap_err().code, 2);
+    }
+}
