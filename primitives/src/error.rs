@@ -38,6 +38,27 @@ pub enum Error {
         /// What is wrong with it.
         error: SegmentError,
     },
+    /// The operation does not apply to this kind of object (for example `kill` on a
+    /// thread worker: a thread cannot be killed).
+    Unsupported {
+        /// The operation.
+        op: &'static str,
+        /// Why it does not apply.
+        reason: &'static str,
+    },
+    /// A process started with the spawn method did not find its entry point: the executable
+    /// has no [`entry_point!`](crate::entry_point) constructor with this name (or its
+    /// constructors did not run). See [`worker`](crate::worker).
+    EntryNotRegistered {
+        /// The entry's name.
+        name: String,
+    },
+    /// A worker process failed before it ran its entry (for example it was started without
+    /// the launch descriptors, or it died before its constructor ran).
+    WorkerLaunch {
+        /// What happened.
+        reason: String,
+    },
     /// A system call failed.
     Os {
         /// The call that failed.
@@ -121,6 +142,13 @@ impl fmt::Display for Error {
                 write!(f, "invalid shared-memory name {name:?}: it {reason}")
             }
             Error::Segment { name, error } => write!(f, "shared-memory segment {name:?}: {error}"),
+            Error::Unsupported { op, reason } => write!(f, "{op} is not supported: {reason}"),
+            Error::EntryNotRegistered { name } => write!(
+                f,
+                "worker entry {name:?} is not registered in this executable (no \
+                 entry_point! constructor with this name ran in the spawned process)"
+            ),
+            Error::WorkerLaunch { reason } => write!(f, "worker launch failed: {reason}"),
             Error::Os { op, source } => write!(f, "{op} failed: {source}"),
         }
     }

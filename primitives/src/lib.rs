@@ -46,6 +46,7 @@ pub mod process;
 pub mod sync;
 pub mod sys;
 pub mod thread;
+pub mod worker;
 
 pub use api::{LockApi, LockGuard};
 pub use error::{Error, SegmentError};
