@@ -63,9 +63,9 @@ pub trait LockApi {
         LockGuard { lock: self }
     }
 
-    /// Acquires if free, returning a guard.
+    /// Acquires if free, returning a guard. A failed attempt leaves the lock as it was.
     fn try_lock(&self) -> Option<LockGuard<'_, Self>> {
-        self.try_acquire().then_some(LockGuard { lock: self })
+        self.try_acquire().then(|| LockGuard { lock: self })
     }
 
     /// Acquires within `timeout`, returning a guard, or `None` on timeout.
@@ -76,7 +76,7 @@ pub trait LockApi {
     fn lock_timeout(&self, timeout: Duration) -> Result<Option<LockGuard<'_, Self>>, Error> {
         Ok(self
             .acquire_timeout(timeout)?
-            .then_some(LockGuard { lock: self }))
+            .then(|| LockGuard { lock: self }))
     }
 }
 

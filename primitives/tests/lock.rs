@@ -26,6 +26,10 @@ fn basics<L: LockApi>(lock: &L) {
     {
         let _g = lock.lock();
         assert!(lock.try_lock().is_none());
+        // A failed try_lock / lock_timeout must not release the lock held by `_g`.
+        assert!(lock.locked());
+        assert!(lock.lock_timeout(Duration::from_millis(1)).unwrap().is_none());
+        assert!(lock.locked());
     }
     assert!(!lock.locked());
 }
