@@ -1,0 +1,317 @@
+//! The loom driver (built with `--cfg twinsync_loom`): every interleaving of a scenario, up
+//! to a preemption bound, under loom's model of the C++11 memory orderings.
+//!
+//! # One child process per check
+//!
+//! Loom aborts the process on some failures (a deadlock is a panic inside its scheduler,
+//! which cannot unwind through the model threads), so each (subject, scenario) check runs in
+//! a child: the current executable re-invoked with `--loom-child --subject S --scenario X`.
+//! Exit 0 means the whole bounded exploration passed; anything else is a failure, attributed
+//! to the clause tag (`[LOCK-07]`) in the child's output, or to LOCK-08 when loom reports a
+//! deadlock. The child reads its bounds from loom's environment variables, which the parent
+//! sets, so the printed replay command is exactly what ran:
+//! `LOOM_MAX_PREEMPTIONS=2 LOOM_MAX_BRANCHES=... <exe> --loom-child ...`. Loom explores in a
+//! deterministic order, so re-running it reaches the same failing interleaving; add
+//! `LOOM_LOG=trace LOOM_LOCATION=1` to see it. (Loom's checkpoint files need its
+//! `checkpoint` feature, which needs `serde_json`; it is not enabled here.)
+//!
+//! # Blind spots
+//!
+//! No clock (timed waits time out at once: LOCK-03 is not checkable), at most 4 threads here
+//! counting main (loom allows 5), SeqCst accesses modelled as AcqRel, and no cross-process
+//! effects (the process version is not built).
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::{records, Config, Effort};
+use crate::report::{Record, Status, HARNESS};
+use crate::scenarios::lock::{body, finish, Params, Scenario, Scratch};
+use crate::scenarios::Checks;
+use crate::subject::{LockSubject, Subject};
+
+const DRIVER: &str = "loom";
+
+/// Bounds of one loom exploration.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    /// Scenario sizes (at most 3 workers: loom allows 5 threads, we keep one spare).
+    pub params: Params,
+    /// `LOOM_MAX_PREEMPTIONS`.
+    pub preemptions: usize,
+    /// `LOOM_MAX_BRANCHES`.
+    pub max_branches: usize,
+    /// Failure-detector bound on the child's run time.
+    pub wall: Duration,
+}
+
+impl Budget {
+    /// The budget for an effort level, with these environment overrides (inherited by the
+    /// child processes): `TWINSYNC_LOOM_WORKERS` (mutual-exclusion workers, at most 3),
+    /// `TWINSYNC_LOOM_ITERS` (their iterations), `TWINSYNC_LOOM_WAITERS` (sleepers in
+    /// wake_on_release, at most 3). Loom's own `LOOM_MAX_PREEMPTIONS` and
+    /// `LOOM_MAX_BRANCHES` override the bounds.
+    ///
+    /// Costs measured on a 2-core machine, thread::Lock, whole quick run: about 1 s. Each
+    /// extra waiter or preemption multiplies the interleavings several-fold: wake_on_release
+    /// with 2 waiters at 2 preemptions did not finish in 300 s.
+    pub fn of(effort: Effort) -> Budget {
+        let (workers, iters, waiters, preemptions, wall) = match effort {
+            Effort::Quick => (3, 2, 1, 3, Duration::from_secs(300)),
+            Effort::Full => (3, 3, 1, 3, Duration::from_secs(3600)),
+        };
+        let env = |k: &str, d: usize, max: usize| {
+            std::env::var(k)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(d)
+                .min(max)
+        };
+        let env_u = |k: &str, d: usize| {
+            std::env::var(k)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(d)
+        };
+        Budget {
+            params: Params {
+                workers: env("TWINSYNC_LOOM_WORKERS", workers, 3),
+                iters: env("TWINSYNC_LOOM_ITERS", iters, 100) as u32,
+                waiters: env("TWINSYNC_LOOM_WAITERS", waiters, 3),
+                timeout: Duration::from_millis(1),
+                block_bound: Duration::ZERO,
+            },
+            preemptions: env_u("LOOM_MAX_PREEMPTIONS", preemptions),
+            max_branches: env_u("LOOM_MAX_BRANCHES", 100_000),
+            wall,
+        }
+    }
+}
+
+/// Scenarios loom runs; [`Scenario::TimeoutOnHeld`] needs a clock and is reported n/c.
+pub const SCENARIOS: [Scenario; 4] = [
+    Scenario::Sequential,
+    Scenario::CrossRelease,
+    Scenario::WakeOnRelease,
+    Scenario::MutualExclusion,
+];
+
+static EXECUTIONS: AtomicUsize = AtomicUsize::new(0);
+static SEEN: Mutex<Vec<(&'static str, Status)>> = Mutex::new(Vec::new());
+
+/// Child side: explores `scn` on `L` and prints what it checked; panics (or aborts) on a
+/// failure. Called by `twinsync-conformance --loom-child`.
+pub fn child<L: LockSubject>(scn: Scenario, b: &Budget) {
+    let p = b.params;
+    loom::model(move || {
+        EXECUTIONS.fetch_add(1, Ordering::Relaxed);
+        let lock = Arc::new(L::make().expect("[HARNESS] cannot make the lock"));
+        let scratch = Arc::new(Scratch::new());
+        let n = scn.workers(&p);
+        let mut checks = Checks::default();
+        if n == 1 {
+            checks.merge(body(scn, &*lock, &scratch, 0, &p));
+        } else {
+            let handles: Vec<_> = (0..n)
+                .map(|me| {
+                    let (lock, scratch) = (Arc::clone(&lock), Arc::clone(&scratch));
+                    loom::thread::spawn(move || body(scn, &*lock, &scratch, me, &p))
+                })
+                .collect();
+            for h in handles {
+                checks.merge(h.join().expect("a worker panicked"));
+            }
+        }
+        checks.merge(finish(scn, &scratch, &p));
+        let mut seen = SEEN.lock().unwrap();
+        for (c, s) in checks.items {
+            if !seen.iter().any(|(c2, s2)| *c2 == c && *s2 == s) {
+                seen.push((c, s));
+            }
+        }
+    });
+    println!("@@executions\t{}", EXECUTIONS.load(Ordering::Relaxed));
+    for (c, s) in SEEN.lock().unwrap().iter() {
+        let line = match s {
+            Status::Pass => format!("@@clause\t{c}\tpass\t"),
+            Status::NotCheckable(why) => format!("@@clause\t{c}\tnc\t{why}"),
+            Status::Fail(m) => format!("@@clause\t{c}\tfail\t{m}"),
+        };
+        println!("{line}");
+    }
+}
+
+fn child_command(subj: &Subject, scn: Scenario, cfg: &Config, b: &Budget) -> (Command, String) {
+    let exe = std::env::current_exe().unwrap_or_else(|_| "twinsync-conformance".into());
+    let mut cmd = Command::new(&exe);
+    let (pre, br) = (b.preemptions.to_string(), b.max_branches.to_string());
+    cmd.env("LOOM_MAX_PREEMPTIONS", &pre)
+        .env("LOOM_MAX_BRANCHES", &br)
+        .args([
+            "--loom-child",
+            "--subject",
+            subj.name,
+            "--scenario",
+            scn.name(),
+            cfg.effort.flag(),
+        ]);
+    let shown = format!(
+        "LOOM_MAX_PREEMPTIONS={pre} LOOM_MAX_BRANCHES={br} {} --loom-child --subject {} --scenario {} {}   \
+         (add LOOM_LOG=trace LOOM_LOCATION=1 to trace the failing interleaving)",
+        exe.display(),
+        subj.name,
+        scn.name(),
+        cfg.effort.flag()
+    );
+    (cmd, shown)
+}
+
+/// Parent side: runs one check in a child and interprets its exit.
+fn run_check(cfg: &Config, subj: &Subject, scn: Scenario) -> Vec<Record> {
+    let t0 = Instant::now();
+    let b = Budget::of(cfg.effort);
+    let (mut cmd, replay) = child_command(subj, scn, cfg, &b);
+    let mut checks = Checks::default();
+    let mut note = String::new();
+    match cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn() {
+        Err(e) => checks.push(
+            HARNESS,
+            Status::Fail(format!("cannot start the loom child: {e}")),
+        ),
+        Ok(mut child) => {
+            let pid = child.id();
+            let (tx, rx) = mpsc::channel();
+            std::thread::spawn(move || {
+                let mut out = String::new();
+                let mut err = String::new();
+                if let Some(mut o) = child.stdout.take() {
+                    let _ = o.read_to_string(&mut out);
+                }
+                if let Some(mut e) = child.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                let status = child.wait();
+                let _ = tx.send((status, out, err));
+            });
+            match rx.recv_timeout(b.wall) {
+                Err(_) => {
+                    // SAFETY: kill(2) on the pid of our own unreaped child; no memory involved.
+                    unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+                    checks.push(
+                        HARNESS,
+                        Status::Fail(format!(
+                            "loom exploration still running after {:?}: budget too large",
+                            b.wall
+                        )),
+                    );
+                }
+                Ok((status, out, err)) => {
+                    note = interpret(
+                        scn,
+                        status.map(|s| s.success()).unwrap_or(false),
+                        &out,
+                        &err,
+                        &mut checks,
+                    );
+                }
+            }
+        }
+    }
+    progress_note(cfg, subj, scn, &note);
+    records(
+        &checks,
+        subj,
+        DRIVER,
+        scn.name(),
+        t0.elapsed(),
+        Some(replay),
+    )
+}
+
+fn progress_note(cfg: &Config, subj: &Subject, scn: Scenario, note: &str) {
+    if cfg.progress && !note.is_empty() {
+        eprintln!("[loom] {} {}: {note}", subj.name, scn.name());
+    }
+}
+
+/// Turns a child's exit and output into per-clause outcomes; returns a short note.
+fn interpret(scn: Scenario, ok: bool, out: &str, err: &str, c: &mut Checks) -> String {
+    if ok {
+        let mut execs = String::new();
+        for line in out.lines() {
+            let f: Vec<&str> = line.split('\t').collect();
+            match f[..] {
+                ["@@executions", n] => execs = n.to_owned(),
+                ["@@clause", clause, kind, msg] => {
+                    let Some(id) = crate::spec::clause(clause).map(|k| k.id) else {
+                        continue;
+                    };
+                    match kind {
+                        "pass" => c.push(id, Status::Pass),
+                        "nc" => c.not_checkable(id, msg),
+                        _ => c.push(id, Status::Fail(msg.to_owned())),
+                    }
+                }
+                _ => {}
+            }
+        }
+        return format!("{execs} interleavings explored");
+    }
+    let all = format!("{err}\n{out}");
+    let line_with = |pat: &str| {
+        all.lines()
+            .find(|l| l.contains(pat))
+            .map(|l| l.chars().take(300).collect::<String>())
+    };
+    let failed = if let Some(clause) = crate::spec::clause_in(&all) {
+        let tag = format!("[{clause}]");
+        c.push(
+            clause,
+            Status::Fail(format!("loom: {}", line_with(&tag).unwrap_or_default())),
+        );
+        clause
+    } else if let Some(l) = line_with("deadlock") {
+        c.push(
+            "LOCK-08",
+            Status::Fail(format!("loom found a deadlock (a lost wake-up): {l}")),
+        );
+        "LOCK-08"
+    } else {
+        let tail: Vec<&str> = all.lines().rev().take(5).collect();
+        c.push(
+            HARNESS,
+            Status::Fail(format!("loom child failed: {}", tail.join(" | "))),
+        );
+        HARNESS
+    };
+    for other in scn.clauses().iter().filter(|x| **x != failed) {
+        c.not_checkable(other, "loom stopped at the first failing interleaving");
+    }
+    format!("rejected: {failed}")
+}
+
+/// Runs the loom driver on `subjects`.
+pub fn run(cfg: &Config, subjects: &[Subject]) -> Vec<Record> {
+    let mut out = super::run_scenarios(cfg, DRIVER, subjects, &SCENARIOS, |s, scn| {
+        run_check(cfg, s, scn)
+    });
+    for s in subjects.iter().filter(|s| !s.is_control()) {
+        let mut c = Checks::default();
+        c.not_checkable(
+            "LOCK-03",
+            "no clock in the model: timed waits time out at once",
+        );
+        out.extend(records(
+            &c,
+            s,
+            DRIVER,
+            Scenario::TimeoutOnHeld.name(),
+            Duration::ZERO,
+            None,
+        ));
+    }
+    out
+}

@@ -1,0 +1,273 @@
+//! The real-process driver: the scenario bodies in separate processes, lock and scratch in
+//! named shared-memory segments.
+//!
+//! # Start method: spawn
+//!
+//! Workers are started with [`StartMethod::Spawn`]: the current executable is re-executed
+//! and the registered entry [`WORKER`] runs before `main`. Spawn is safe from any parent,
+//! and this driver's parents are multi-threaded: libtest runs tests on threads, and the
+//! runner binary may hold leaked threads from the thread driver's hang detection. (`fork`
+//! from such a parent can leave the child waiting forever on a lock another thread held,
+//! malloc's for one.) State crosses `exec` only in *named* segments, so the parent creates
+//! the lock ([`SharedLockSubject::create_named`]) and a [`Scratch`] segment, passes both
+//! names in the worker's argument, and each worker opens them. The parent unlinks both names
+//! when the scenario ends; the worker processes' mappings stay valid until they exit.
+//!
+//! Each worker publishes its per-clause outcomes as bits in the scratch segment and, on a
+//! failure, panics with the tagged message, which the parent receives as
+//! [`Exit::Panicked`].
+//!
+//! # Hangs
+//!
+//! The parent polls every worker with [`Worker::join_timeout`]; a worker still running after
+//! the watchdog bound is recorded as a LOCK-08 failure, killed (`SIGKILL`) and reaped.
+
+use std::time::{Duration, Instant};
+
+use twinsync::process::{unique_name, unlink, Shared};
+use twinsync::sync::atomic::Ordering::Acquire;
+use twinsync::worker::{Exit, Kind, StartMethod, Worker};
+
+use super::threads::{conclude, repeat, Budget, Outcome};
+use super::{records, Config, Effort};
+use crate::report::{Record, HARNESS};
+use crate::scenarios::lock::{body, clause_bit, Params, Scenario, Scratch};
+use crate::scenarios::Checks;
+use crate::subject::{SharedLockSubject, Subject};
+
+const DRIVER: &str = "processes";
+
+/// The process-driver functions of one subject type.
+#[derive(Clone, Copy)]
+pub struct Fns {
+    run: fn(&Config, &Subject, Scenario) -> Vec<Record>,
+    child: fn(&ChildArg) -> Result<Checks, String>,
+}
+
+impl Fns {
+    pub(crate) fn of<L: SharedLockSubject>() -> Fns {
+        Fns {
+            run: run_scenario::<L>,
+            child: child::<L>,
+        }
+    }
+}
+
+/// What a worker process is told (its entry argument, as text lines).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChildArg {
+    /// Subject name (looked up among the built-in subjects).
+    pub subject: String,
+    /// Scenario.
+    pub scenario: Scenario,
+    /// Name of the lock's segment.
+    pub lock: String,
+    /// Name of the scratch segment.
+    pub scratch: String,
+    /// Worker index.
+    pub me: usize,
+    /// Sizes.
+    pub params: Params,
+}
+
+impl ChildArg {
+    fn encode(&self) -> Vec<u8> {
+        format!(
+            "{}\n{}\n{}\n{}\n{}\n{}",
+            self.subject,
+            self.scenario.name(),
+            self.lock,
+            self.scratch,
+            self.me,
+            self.params.encode()
+        )
+        .into_bytes()
+    }
+
+    fn decode(arg: &[u8]) -> Option<ChildArg> {
+        let text = std::str::from_utf8(arg).ok()?;
+        let f: Vec<&str> = text.split('\n').collect();
+        let [subject, scenario, lock, scratch, me, params] = f[..] else {
+            return None;
+        };
+        Some(ChildArg {
+            subject: subject.to_owned(),
+            scenario: Scenario::from_name(scenario)?,
+            lock: lock.to_owned(),
+            scratch: scratch.to_owned(),
+            me: me.parse().ok()?,
+            params: Params::decode(params)?,
+        })
+    }
+}
+
+fn worker_main(arg: &[u8]) {
+    let a = ChildArg::decode(arg).expect("[HARNESS] malformed worker argument");
+    let subj = crate::subject::by_name(&a.subject)
+        .unwrap_or_else(|| panic!("[HARNESS] no built-in subject named {:?}", a.subject));
+    let fns = subj
+        .entry
+        .processes
+        .unwrap_or_else(|| panic!("[HARNESS] {} cannot live in shared memory", a.subject));
+    let checks = (fns.child)(&a).unwrap_or_else(|e| panic!("[HARNESS] {e}"));
+    if let Some(f) = checks.first_failure() {
+        // The message reaches the parent as `Exit::Panicked`; the default hook would only
+        // repeat it (with a backtrace) on the shared stderr.
+        std::panic::set_hook(Box::new(|_| {}));
+        panic!("{f}");
+    }
+}
+
+twinsync::entry_point!(
+    /// The entry every worker process of this driver runs.
+    pub static WORKER = worker_main
+);
+
+fn child<L: SharedLockSubject>(a: &ChildArg) -> Result<Checks, String> {
+    let lock = L::open_named(&a.lock).map_err(|e| format!("cannot open the lock: {e}"))?;
+    let s =
+        Shared::<Scratch>::open(&a.scratch).map_err(|e| format!("cannot open the scratch: {e}"))?;
+    let checks = body(a.scenario, &lock, &s, a.me, &a.params);
+    s.publish(&checks);
+    Ok(checks)
+}
+
+fn run_scenario<L: SharedLockSubject>(cfg: &Config, subj: &Subject, scn: Scenario) -> Vec<Record> {
+    let t0 = Instant::now();
+    let b = Budget::of(cfg.effort);
+    let checks = repeat(scn, &b, || round::<L>(subj, scn, &b));
+    let replay = format!(
+        "twinsync-conformance --driver processes --subject {} --scenario {}{}",
+        subj.name,
+        scn.name(),
+        if cfg.effort == Effort::Full {
+            " --full"
+        } else {
+            ""
+        }
+    );
+    records(
+        &checks,
+        subj,
+        DRIVER,
+        scn.name(),
+        t0.elapsed(),
+        Some(replay),
+    )
+}
+
+fn round<L: SharedLockSubject>(subj: &Subject, scn: Scenario, b: &Budget) -> Checks {
+    let mut checks = Checks::default();
+    match (unique_name("tsc-lock"), unique_name("tsc-scratch")) {
+        (Ok(ln), Ok(sn)) => {
+            match (L::create_named(&ln), Shared::create(&sn, Scratch::new())) {
+                (Ok(_lock), Ok(scratch)) => {
+                    let out = run_workers(subj, scn, &ln, &sn, b, &scratch);
+                    checks = conclude(scn, &scratch, &b.params, out, b.watchdog);
+                }
+                (l, s) => checks.check(HARNESS, false, || {
+                    format!("cannot create the segments: {:?} / {:?}", l.err(), s.err())
+                }),
+            }
+            let _ = unlink(&ln);
+            let _ = unlink(&sn);
+        }
+        (l, s) => checks.check(HARNESS, false, || {
+            format!("unique_name: {:?} / {:?}", l.err(), s.err())
+        }),
+    }
+    checks
+}
+
+fn run_workers(
+    subj: &Subject,
+    scn: Scenario,
+    lock: &str,
+    scratch_name: &str,
+    b: &Budget,
+    scratch: &Scratch,
+) -> Outcome {
+    let t0 = Instant::now();
+    let mut checks = Checks::default();
+    let mut workers: Vec<Option<Worker>> = Vec::new();
+    let mut panics: Vec<String> = Vec::new();
+    for me in 0..scn.workers(&b.params) {
+        let arg = ChildArg {
+            subject: subj.name.to_owned(),
+            scenario: scn,
+            lock: lock.to_owned(),
+            scratch: scratch_name.to_owned(),
+            me,
+            params: b.params,
+        };
+        match Worker::start(Kind::Process(StartMethod::Spawn), &WORKER, &arg.encode()) {
+            Ok(w) => workers.push(Some(w)),
+            Err(e) => checks.check(HARNESS, false, || format!("cannot start worker {me}: {e}")),
+        }
+    }
+    let mut violation_seen: Option<Instant> = None;
+    let mut running = workers.len();
+    while running > 0 {
+        let limit = match violation_seen {
+            Some(at) => (at + b.grace).min(t0 + b.watchdog),
+            None => t0 + b.watchdog,
+        };
+        if Instant::now() >= limit {
+            break;
+        }
+        for (me, slot) in workers.iter_mut().enumerate() {
+            let Some(w) = slot else { continue };
+            match w.join_timeout(Duration::from_millis(10)) {
+                Ok(None) => continue,
+                Ok(Some(Exit::Ok)) => {}
+                Ok(Some(Exit::Panicked(m))) => panics.push(m),
+                Ok(Some(other)) => checks.check(HARNESS, false, || format!("worker {me} {other}")),
+                Err(e) => checks.check(HARNESS, false, || format!("joining worker {me}: {e}")),
+            }
+            *slot = None;
+            running -= 1;
+        }
+        if violation_seen.is_none() && scratch.violations.load(Acquire) > 0 {
+            violation_seen = Some(Instant::now());
+        }
+    }
+    let mut hung = 0;
+    for w in workers.into_iter().flatten() {
+        hung += 1;
+        let _ = w.kill();
+        let _ = w.join();
+    }
+    // Per-clause outcomes: messages from the workers' panics, and the bits they published
+    // (a bit without a panic message still counts).
+    for m in &panics {
+        let clause = crate::spec::clause_in(m).unwrap_or(HARNESS);
+        checks.check(clause, false, || format!("worker panicked: {m}"));
+    }
+    let (passed, failed) = (scratch.passed.load(Acquire), scratch.failed.load(Acquire));
+    for clause in crate::spec::lock::CLAUSES.iter().map(|c| c.id) {
+        let Some(bit) = clause_bit(clause) else {
+            continue;
+        };
+        if failed & bit != 0 {
+            checks.check(clause, false, || {
+                format!("a worker reported a {clause} failure")
+            });
+        } else if passed & bit != 0 {
+            checks.check(clause, true, String::new);
+        }
+    }
+    Outcome { checks, hung }
+}
+
+/// Runs the real-process driver on `subjects` (those that can live in shared memory).
+pub fn run(cfg: &Config, subjects: &[Subject]) -> Vec<Record> {
+    let shared: Vec<Subject> = subjects
+        .iter()
+        .filter(|s| s.entry.processes.is_some())
+        .copied()
+        .collect();
+    super::run_scenarios(cfg, DRIVER, &shared, &Scenario::ALL, |s, scn| {
+        let fns = s.entry.processes.expect("filtered above");
+        (fns.run)(cfg, s, scn)
+    })
+}

@@ -1,0 +1,252 @@
+//! The shuttle driver (built with `--cfg twinsync_shuttle`): many randomly scheduled runs of
+//! each scenario, with shuttle's random scheduler and its PCT (probabilistic concurrency
+//! testing) scheduler, both seeded ([`Config::seed`], fixed by default).
+//!
+//! Shuttle reports a deadlock (every task blocked, as a lost wake-up leaves them) by
+//! panicking, and that unwinds cleanly, so checks run in-process under `catch_unwind`. The
+//! failing schedule is persisted to a file in [`schedule_dir`]; the printed replay command
+//! (`twinsync-conformance --shuttle-replay FILE --subject S --scenario X`) runs exactly that
+//! schedule again through `shuttle::replay_from_file`.
+//!
+//! # Blind spots
+//!
+//! Every atomic access is SeqCst (ordering bugs cannot show), no clock (LOCK-03 is not
+//! checkable), and one process only (the process version is not built).
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use shuttle::scheduler::{PctScheduler, RandomScheduler, Scheduler};
+use shuttle::{FailurePersistence, Runner};
+
+use super::{panic_message, records, Config, Effort};
+use crate::report::{Record, Status, HARNESS};
+use crate::scenarios::lock::{body, finish, Params, Scenario, Scratch};
+use crate::scenarios::Checks;
+use crate::subject::{LockSubject, Subject};
+
+const DRIVER: &str = "shuttle";
+
+/// Scenarios shuttle runs; [`Scenario::TimeoutOnHeld`] needs a clock and is reported n/c.
+pub const SCENARIOS: [Scenario; 4] = [
+    Scenario::Sequential,
+    Scenario::CrossRelease,
+    Scenario::WakeOnRelease,
+    Scenario::MutualExclusion,
+];
+
+/// Budgets of the shuttle driver.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    /// Scenario sizes.
+    pub params: Params,
+    /// Executions with the random scheduler, per check.
+    pub random: usize,
+    /// Executions with the PCT scheduler, per check.
+    pub pct: usize,
+    /// PCT's bug depth.
+    pub pct_depth: usize,
+}
+
+impl Budget {
+    /// The budget for an effort level (full is 100x quick).
+    pub fn of(effort: Effort) -> Budget {
+        let n = match effort {
+            Effort::Quick => 1_000,
+            Effort::Full => 100_000,
+        };
+        Budget {
+            params: Params {
+                workers: 4,
+                iters: 3,
+                waiters: 3,
+                timeout: Duration::from_millis(1),
+                block_bound: Duration::ZERO,
+            },
+            random: n,
+            pct: n,
+            pct_depth: 3,
+        }
+    }
+}
+
+/// Where failing schedules are written (one directory per runner process; shuttle installs
+/// its panic hook once, with the first configuration it sees).
+pub fn schedule_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("twinsync-shuttle-{}", std::process::id()))
+}
+
+/// The shuttle-driver functions of one subject type.
+#[derive(Clone, Copy)]
+pub struct Fns {
+    check: fn(&Config, &Subject, Scenario) -> Vec<Record>,
+    replay: fn(Scenario, &Path),
+}
+
+impl Fns {
+    pub(crate) fn of<L: LockSubject>() -> Fns {
+        Fns {
+            check: check::<L>,
+            replay: replay::<L>,
+        }
+    }
+}
+
+/// The model body: workers on shuttle threads, then the end-of-run check.
+fn model<L: LockSubject>(scn: Scenario, p: Params) -> impl Fn() + Send + Sync + 'static {
+    move || {
+        let lock = Arc::new(L::make().expect("[HARNESS] cannot make the lock"));
+        let scratch = Arc::new(Scratch::new());
+        let handles: Vec<_> = (0..scn.workers(&p))
+            .map(|me| {
+                let (lock, scratch) = (Arc::clone(&lock), Arc::clone(&scratch));
+                shuttle::thread::spawn(move || {
+                    // Checks panic at the first failure under a checker; nothing to return.
+                    let _ = body(scn, &*lock, &scratch, me, &p);
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().expect("a worker panicked");
+        }
+        let _ = finish(scn, &scratch, &p);
+    }
+}
+
+fn schedules() -> Vec<PathBuf> {
+    std::fs::read_dir(schedule_dir())
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default()
+}
+
+/// One exploration, boxed so that both schedulers fit in one list.
+type Explore = dyn Fn() -> Result<(), String>;
+
+fn explore<S: Scheduler + 'static>(
+    scheduler: S,
+    f: impl Fn() + Send + Sync + 'static,
+) -> Result<(), String> {
+    let mut config = shuttle::Config::new();
+    config.failure_persistence = FailurePersistence::File(Some(schedule_dir()));
+    let runner = Runner::new(scheduler, config);
+    catch_unwind(AssertUnwindSafe(|| {
+        runner.run(f);
+    }))
+    .map_err(|e| panic_message(&*e))
+}
+
+fn check<L: LockSubject>(cfg: &Config, subj: &Subject, scn: Scenario) -> Vec<Record> {
+    let t0 = Instant::now();
+    let b = Budget::of(cfg.effort);
+    let _ = std::fs::create_dir_all(schedule_dir());
+    let mut c = Checks::default();
+    let mut replay = None;
+    let seed = cfg.seed();
+    // One worker has no schedule to vary: a few random runs, and no PCT (which refuses a
+    // body without concurrency).
+    let (random, pct) = if scn.workers(&b.params) == 1 {
+        (10, 0)
+    } else {
+        (b.random, b.pct)
+    };
+    let runs: [(&str, Box<Explore>); 2] = [
+        (
+            "random",
+            Box::new(move || {
+                explore(
+                    RandomScheduler::new_from_seed(seed, random),
+                    model::<L>(scn, b.params),
+                )
+            }),
+        ),
+        (
+            "pct",
+            Box::new(move || {
+                explore(
+                    PctScheduler::new_from_seed(seed, b.pct_depth, pct),
+                    model::<L>(scn, b.params),
+                )
+            }),
+        ),
+    ];
+    for (name, run) in runs.into_iter().filter(|(n, _)| *n == "random" || pct > 0) {
+        let before = schedules();
+        let Err(msg) = run() else { continue };
+        let file = schedules().into_iter().find(|p| !before.contains(p));
+        let failed = if let Some(clause) = crate::spec::clause_in(&msg) {
+            clause
+        } else if msg.contains("deadlock") {
+            "LOCK-08"
+        } else {
+            HARNESS
+        };
+        let what = if failed == "LOCK-08" && msg.contains("deadlock") {
+            format!("shuttle ({name} scheduler) found a deadlock (a lost wake-up): {msg}")
+        } else {
+            format!("shuttle ({name} scheduler): {msg}")
+        };
+        c.push(failed, Status::Fail(what));
+        replay = Some(match &file {
+            Some(f) => format!(
+                "twinsync-conformance --shuttle-replay {} --subject {} --scenario {}",
+                f.display(),
+                subj.name,
+                scn.name()
+            ),
+            None => format!(
+                "twinsync-conformance --driver shuttle --subject {} --scenario {} --seed {seed} (no schedule file was written)",
+                subj.name,
+                scn.name()
+            ),
+        });
+        for other in scn.clauses().iter().filter(|x| **x != failed) {
+            c.not_checkable(other, "shuttle stopped at the first failing schedule");
+        }
+        break;
+    }
+    if replay.is_none() {
+        for clause in scn.clauses() {
+            if *clause == "LOCK-03" {
+                c.not_checkable(clause, crate::scenarios::NO_CLOCK);
+            } else {
+                c.push(clause, Status::Pass);
+            }
+        }
+    }
+    records(&c, subj, DRIVER, scn.name(), t0.elapsed(), replay)
+}
+
+fn replay<L: LockSubject>(scn: Scenario, file: &Path) {
+    let b = Budget::of(Effort::Quick);
+    shuttle::replay_from_file(model::<L>(scn, b.params), file);
+}
+
+/// Replays a persisted failing schedule (`--shuttle-replay`); panics as the failure did.
+pub fn replay_subject(subj: &Subject, scn: Scenario, file: &Path) {
+    (subj.entry.shuttle.replay)(scn, file)
+}
+
+/// Runs the shuttle driver on `subjects`.
+pub fn run(cfg: &Config, subjects: &[Subject]) -> Vec<Record> {
+    let mut out = super::run_scenarios(cfg, DRIVER, subjects, &SCENARIOS, |s, scn| {
+        (s.entry.shuttle.check)(cfg, s, scn)
+    });
+    for s in subjects.iter().filter(|s| !s.is_control()) {
+        let mut c = Checks::default();
+        c.not_checkable(
+            "LOCK-03",
+            "no clock in the model: timed waits time out at once",
+        );
+        out.extend(records(
+            &c,
+            s,
+            DRIVER,
+            Scenario::TimeoutOnHeld.name(),
+            Duration::ZERO,
+            None,
+        ));
+    }
+    out
+}

@@ -1,0 +1,67 @@
+//! Specifications: for each primitive, a sequential model and a numbered clause catalog.
+//!
+//! A **clause** is one human-readable requirement with a stable id (`LOCK-07`). Every check
+//! in the suite names the clauses it covers, and the report is a matrix of clauses against
+//! implementations and drivers. A **model** is a pure state machine (state, operation,
+//! result) in which a blocking operation is *enabled* only when it can complete.
+
+pub mod lock;
+
+/// How a clause relates to Python's `threading` module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Python {
+    /// Same behaviour as `threading`.
+    Same,
+    /// A deliberate, documented difference.
+    Deviates(&'static str),
+    /// Beyond what Python specifies (Python is silent or has no equivalent).
+    Beyond(&'static str),
+}
+
+/// One numbered requirement.
+#[derive(Clone, Copy, Debug)]
+pub struct Clause {
+    /// Stable id, e.g. `"LOCK-07"`.
+    pub id: &'static str,
+    /// The requirement, in one sentence.
+    pub text: &'static str,
+    /// Relation to Python's `threading`.
+    pub python: Python,
+}
+
+/// Every clause of every primitive, in report order.
+pub fn all_clauses() -> &'static [Clause] {
+    lock::CLAUSES
+}
+
+/// Looks up a clause by id.
+///
+/// ```
+/// let c = twinsync_conformance::spec::clause("LOCK-07").unwrap();
+/// assert!(c.text.contains("mutual exclusion"));
+/// ```
+pub fn clause(id: &str) -> Option<&'static Clause> {
+    all_clauses().iter().find(|c| c.id == id)
+}
+
+/// Finds the first clause id (`XXX-NN`) mentioned in `text` between square brackets, as
+/// scenario bodies tag their failure messages (`"[LOCK-07] two holders"`).
+///
+/// ```
+/// use twinsync_conformance::spec::clause_in;
+/// assert_eq!(clause_in("panicked: [LOCK-05] release of a free lock"), Some("LOCK-05"));
+/// assert_eq!(clause_in("no tag here"), None);
+/// ```
+pub fn clause_in(text: &str) -> Option<&'static str> {
+    let mut rest = text;
+    while let Some(i) = rest.find('[') {
+        let tail = &rest[i + 1..];
+        if let Some(j) = tail.find(']') {
+            if let Some(c) = clause(&tail[..j]) {
+                return Some(c.id);
+            }
+        }
+        rest = tail;
+    }
+    None
+}
