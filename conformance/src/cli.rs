@@ -101,6 +101,7 @@ impl Args {
             seed: self.seed,
             scenarios: self.scenarios.clone(),
             progress: true,
+            child_exe: None,
         }
     }
 

@@ -145,7 +145,11 @@ pub fn child<L: LockSubject>(scn: Scenario, b: &Budget) {
 }
 
 fn child_command(subj: &Subject, scn: Scenario, cfg: &Config, b: &Budget) -> (Command, String) {
-    let exe = std::env::current_exe().unwrap_or_else(|_| "twinsync-conformance".into());
+    let exe = cfg
+        .child_exe
+        .clone()
+        .or_else(|| std::env::current_exe().ok())
+        .unwrap_or_else(|| "twinsync-conformance".into());
     let mut cmd = Command::new(&exe);
     let (pre, br) = (b.preemptions.to_string(), b.max_branches.to_string());
     cmd.env("LOOM_MAX_PREEMPTIONS", &pre)

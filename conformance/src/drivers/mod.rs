@@ -58,6 +58,10 @@ pub struct Config {
     pub scenarios: Vec<Scenario>,
     /// Print progress lines to stderr.
     pub progress: bool,
+    /// The `twinsync-conformance` executable that the loom driver re-invokes for each check
+    /// (default: the current executable, right for the runner binary; a test sets it to
+    /// `env!("CARGO_BIN_EXE_twinsync-conformance")`).
+    pub child_exe: Option<std::path::PathBuf>,
 }
 
 impl Config {
