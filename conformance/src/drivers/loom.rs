@@ -55,13 +55,15 @@ impl Budget {
     /// wake_on_release, at most 3). Loom's own `LOOM_MAX_PREEMPTIONS` and
     /// `LOOM_MAX_BRANCHES` override the bounds.
     ///
-    /// Costs measured on a 2-core machine, thread::Lock, whole quick run: about 1 s. Each
-    /// extra waiter or preemption multiplies the interleavings several-fold: wake_on_release
-    /// with 2 waiters at 2 preemptions did not finish in 300 s.
+    /// Costs measured on a 2-core machine with thread::Lock: mutual_exclusion with 3 workers
+    /// x 2 iterations at 3 preemptions explores 65,685 interleavings in about 7 s; 3 x 3 at 3
+    /// preemptions, or 3 x 2 at 4, did not finish in 10 minutes; 2 x 8 at 4 explores 304,856
+    /// in 30 s. wake_on_release with 2 waiters at 2 preemptions did not finish in 300 s. So
+    /// `--full` adds a second, *deep* pass ([`DEEP`]) rather than more threads.
     pub fn of(effort: Effort) -> Budget {
         let (workers, iters, waiters, preemptions, wall) = match effort {
             Effort::Quick => (3, 2, 1, 3, Duration::from_secs(300)),
-            Effort::Full => (3, 3, 1, 3, Duration::from_secs(3600)),
+            Effort::Full => (3, 2, 1, 3, Duration::from_secs(3600)),
         };
         let env = |k: &str, d: usize, max: usize| {
             std::env::var(k)
@@ -90,6 +92,14 @@ impl Budget {
         }
     }
 }
+
+/// Environment of the extra pass `--full` runs: fewer threads, more iterations, one more
+/// preemption (wake_on_release, which has 2 threads plus main, gets two more).
+pub const DEEP: [(&str, &str); 3] = [
+    ("TWINSYNC_LOOM_WORKERS", "2"),
+    ("TWINSYNC_LOOM_ITERS", "8"),
+    ("LOOM_MAX_PREEMPTIONS", "4"),
+];
 
 /// Scenarios loom runs; [`Scenario::TimeoutOnHeld`] needs a clock and is reported n/c.
 pub const SCENARIOS: [Scenario; 4] = [
@@ -144,14 +154,30 @@ pub fn child<L: LockSubject>(scn: Scenario, b: &Budget) {
     }
 }
 
-fn child_command(subj: &Subject, scn: Scenario, cfg: &Config, b: &Budget) -> (Command, String) {
+fn child_command(
+    subj: &Subject,
+    scn: Scenario,
+    cfg: &Config,
+    b: &Budget,
+    extra: &[(&str, &str)],
+) -> (Command, String) {
     let exe = cfg
         .child_exe
         .clone()
         .or_else(|| std::env::current_exe().ok())
         .unwrap_or_else(|| "twinsync-conformance".into());
     let mut cmd = Command::new(&exe);
-    let (pre, br) = (b.preemptions.to_string(), b.max_branches.to_string());
+    let mut pre = b.preemptions.to_string();
+    let br = b.max_branches.to_string();
+    let mut extra_shown = String::new();
+    for (k, v) in extra {
+        if *k == "LOOM_MAX_PREEMPTIONS" {
+            pre = (*v).to_owned();
+        } else {
+            cmd.env(k, v);
+            extra_shown.push_str(&format!("{k}={v} "));
+        }
+    }
     cmd.env("LOOM_MAX_PREEMPTIONS", &pre)
         .env("LOOM_MAX_BRANCHES", &br)
         .args([
@@ -163,7 +189,7 @@ fn child_command(subj: &Subject, scn: Scenario, cfg: &Config, b: &Budget) -> (Co
             cfg.effort.flag(),
         ]);
     let shown = format!(
-        "LOOM_MAX_PREEMPTIONS={pre} LOOM_MAX_BRANCHES={br} {} --loom-child --subject {} --scenario {} {}   \
+        "{extra_shown}LOOM_MAX_PREEMPTIONS={pre} LOOM_MAX_BRANCHES={br} {} --loom-child --subject {} --scenario {} {}   \
          (add LOOM_LOG=trace LOOM_LOCATION=1 to trace the failing interleaving)",
         exe.display(),
         subj.name,
@@ -174,10 +200,16 @@ fn child_command(subj: &Subject, scn: Scenario, cfg: &Config, b: &Budget) -> (Co
 }
 
 /// Parent side: runs one check in a child and interprets its exit.
-fn run_check(cfg: &Config, subj: &Subject, scn: Scenario) -> Vec<Record> {
+fn run_check(
+    cfg: &Config,
+    subj: &Subject,
+    scn: Scenario,
+    pass: &str,
+    extra: &[(&str, &str)],
+) -> Vec<Record> {
     let t0 = Instant::now();
     let b = Budget::of(cfg.effort);
-    let (mut cmd, replay) = child_command(subj, scn, cfg, &b);
+    let (mut cmd, replay) = child_command(subj, scn, cfg, &b, extra);
     let mut checks = Checks::default();
     let mut note = String::new();
     match cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn() {
@@ -225,14 +257,8 @@ fn run_check(cfg: &Config, subj: &Subject, scn: Scenario) -> Vec<Record> {
         }
     }
     progress_note(cfg, subj, scn, &note);
-    records(
-        &checks,
-        subj,
-        DRIVER,
-        scn.name(),
-        t0.elapsed(),
-        Some(replay),
-    )
+    let check = format!("{}{pass}", scn.name());
+    records(&checks, subj, DRIVER, &check, t0.elapsed(), Some(replay))
 }
 
 fn progress_note(cfg: &Config, subj: &Subject, scn: Scenario, note: &str) {
@@ -300,7 +326,16 @@ fn interpret(scn: Scenario, ok: bool, out: &str, err: &str, c: &mut Checks) -> S
 /// Runs the loom driver on `subjects`.
 pub fn run(cfg: &Config, subjects: &[Subject]) -> Vec<Record> {
     let mut out = super::run_scenarios(cfg, DRIVER, subjects, &SCENARIOS, |s, scn| {
-        run_check(cfg, s, scn)
+        let mut recs = run_check(cfg, s, scn, "", &[]);
+        let deep = cfg.effort == Effort::Full && scn != Scenario::Sequential;
+        if deep && !super::rejects(s, &recs) {
+            let mut env = DEEP.to_vec();
+            if scn == Scenario::WakeOnRelease {
+                env[2].1 = "5";
+            }
+            recs.extend(run_check(cfg, s, scn, " (deep)", &env));
+        }
+        recs
     });
     for s in subjects.iter().filter(|s| !s.is_control()) {
         let mut c = Checks::default();
