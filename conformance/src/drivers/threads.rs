@@ -52,7 +52,7 @@ impl Budget {
             Effort::Full => (
                 200_000,
                 4,
-                Duration::from_secs(120),
+                Duration::from_secs(30),
                 Duration::from_secs(15),
             ),
         };
