@@ -1,4 +1,5 @@
 //! Lock: unit-level behaviour of both versions (the conformance suite covers the clauses).
+#![cfg(not(any(twinsync_loom, twinsync_shuttle)))] // uses the process version
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -28,7 +29,10 @@ fn basics<L: LockApi>(lock: &L) {
         assert!(lock.try_lock().is_none());
         // A failed try_lock / lock_timeout must not release the lock held by `_g`.
         assert!(lock.locked());
-        assert!(lock.lock_timeout(Duration::from_millis(1)).unwrap().is_none());
+        assert!(lock
+            .lock_timeout(Duration::from_millis(1))
+            .unwrap()
+            .is_none());
         assert!(lock.locked());
     }
     assert!(!lock.locked());

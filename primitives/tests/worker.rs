@@ -4,6 +4,7 @@
 //!
 //! Synchronization is by Lock, never by sleeping: a worker that must stay alive blocks on a
 //! `process::Lock` the test holds; only the timeouts themselves are measured.
+#![cfg(not(any(twinsync_loom, twinsync_shuttle)))] // uses the process version
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;

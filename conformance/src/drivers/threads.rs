@@ -49,12 +49,7 @@ impl Budget {
                 Duration::from_secs(5),
                 Duration::from_millis(300),
             ),
-            Effort::Full => (
-                200_000,
-                4,
-                Duration::from_secs(30),
-                Duration::from_secs(15),
-            ),
+            Effort::Full => (200_000, 4, Duration::from_secs(30), Duration::from_secs(15)),
         };
         Budget {
             params: Params {
