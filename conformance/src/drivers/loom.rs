@@ -337,20 +337,6 @@ pub fn run(cfg: &Config, subjects: &[Subject]) -> Vec<Record> {
         }
         recs
     });
-    for s in subjects.iter().filter(|s| !s.is_control()) {
-        let mut c = Checks::default();
-        c.not_checkable(
-            "LOCK-03",
-            "no clock in the model: timed waits time out at once",
-        );
-        out.extend(records(
-            &c,
-            s,
-            DRIVER,
-            Scenario::TimeoutOnHeld.name(),
-            Duration::ZERO,
-            None,
-        ));
-    }
+    out.extend(super::no_clock_records(DRIVER, subjects));
     out
 }

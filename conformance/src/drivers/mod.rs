@@ -268,6 +268,38 @@ pub(crate) fn records(
         .collect()
 }
 
+/// The runner command line that reruns one scenario of `subj` under `driver` at `cfg`'s
+/// effort. (Real threads and processes cannot replay a schedule; this reruns the same check.)
+#[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
+pub(crate) fn rerun_command(cfg: &Config, driver: &str, subj: &Subject, scn: Scenario) -> String {
+    let full = if cfg.effort == Effort::Full {
+        " --full"
+    } else {
+        ""
+    };
+    format!(
+        "twinsync-conformance --driver {driver} --subject {} --scenario {}{full}",
+        subj.name,
+        scn.name()
+    )
+}
+
+/// For a checker without a clock: LOCK-03 is not checkable, one record per real subject.
+#[cfg(any(twinsync_loom, twinsync_shuttle))]
+pub(crate) fn no_clock_records(driver: &str, subjects: &[Subject]) -> Vec<Record> {
+    let mut out = Vec::new();
+    for s in subjects.iter().filter(|s| !s.is_control()) {
+        let mut c = Checks::default();
+        c.not_checkable(
+            "LOCK-03",
+            "no clock in the model: timed waits time out at once",
+        );
+        let check = Scenario::TimeoutOnHeld.name();
+        out.extend(records(&c, s, driver, check, Duration::ZERO, None));
+    }
+    out
+}
+
 /// The text of a panic payload.
 #[cfg(not(twinsync_loom))]
 pub(crate) fn panic_message(e: &(dyn std::any::Any + Send)) -> String {

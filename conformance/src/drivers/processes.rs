@@ -29,7 +29,7 @@ use twinsync::sync::atomic::Ordering::Acquire;
 use twinsync::worker::{Exit, Kind, StartMethod, Worker};
 
 use super::threads::{conclude, repeat, Budget, Outcome};
-use super::{records, Config, Effort};
+use super::{records, Config};
 use crate::report::{Record, HARNESS};
 use crate::scenarios::lock::{body, clause_bit, Params, Scenario, Scratch};
 use crate::scenarios::Checks;
@@ -136,16 +136,7 @@ fn run_scenario<L: SharedLockSubject>(cfg: &Config, subj: &Subject, scn: Scenari
     let t0 = Instant::now();
     let b = Budget::of(cfg.effort);
     let checks = repeat(scn, &b, || round::<L>(subj, scn, &b));
-    let replay = format!(
-        "twinsync-conformance --driver processes --subject {} --scenario {}{}",
-        subj.name,
-        scn.name(),
-        if cfg.effort == Effort::Full {
-            " --full"
-        } else {
-            ""
-        }
-    );
+    let replay = super::rerun_command(cfg, DRIVER, subj, scn);
     records(
         &checks,
         subj,

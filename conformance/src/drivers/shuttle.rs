@@ -233,20 +233,6 @@ pub fn run(cfg: &Config, subjects: &[Subject]) -> Vec<Record> {
     let mut out = super::run_scenarios(cfg, DRIVER, subjects, &SCENARIOS, |s, scn| {
         (s.entry.shuttle.check)(cfg, s, scn)
     });
-    for s in subjects.iter().filter(|s| !s.is_control()) {
-        let mut c = Checks::default();
-        c.not_checkable(
-            "LOCK-03",
-            "no clock in the model: timed waits time out at once",
-        );
-        out.extend(records(
-            &c,
-            s,
-            DRIVER,
-            Scenario::TimeoutOnHeld.name(),
-            Duration::ZERO,
-            None,
-        ));
-    }
+    out.extend(super::no_clock_records(DRIVER, subjects));
     out
 }

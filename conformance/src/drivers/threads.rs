@@ -101,16 +101,7 @@ pub fn run_scenario<L: LockSubject>(cfg: &Config, subj: &Subject, scn: Scenario)
     let b = Budget::of(cfg.effort);
     let t0 = Instant::now();
     let checks = repeat(scn, &b, || round::<L>(scn, &b));
-    let replay = format!(
-        "twinsync-conformance --driver threads --subject {} --scenario {}{}",
-        subj.name,
-        scn.name(),
-        if cfg.effort == Effort::Full {
-            " --full"
-        } else {
-            ""
-        }
-    );
+    let replay = super::rerun_command(cfg, DRIVER, subj, scn);
     records(
         &checks,
         subj,
