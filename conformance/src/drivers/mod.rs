@@ -268,6 +268,22 @@ pub(crate) fn records(
         .collect()
 }
 
+/// The path of the `twinsync-conformance` executable to name in a replay command: the one
+/// configured for children, else this process if it is the runner, else the bare name.
+/// (loom names its child command itself.)
+#[cfg(not(twinsync_loom))]
+pub(crate) fn runner_exe(cfg: &Config) -> String {
+    let this = || {
+        std::env::current_exe()
+            .ok()
+            .filter(|p| p.file_name().is_some_and(|n| n == "twinsync-conformance"))
+    };
+    cfg.child_exe.clone().or_else(this).map_or_else(
+        || "twinsync-conformance".to_owned(),
+        |p| p.display().to_string(),
+    )
+}
+
 /// The runner command line that reruns one scenario of `subj` under `driver` at `cfg`'s
 /// effort. (Real threads and processes cannot replay a schedule; this reruns the same check.)
 #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
@@ -278,7 +294,8 @@ pub(crate) fn rerun_command(cfg: &Config, driver: &str, subj: &Subject, scn: Sce
         ""
     };
     format!(
-        "twinsync-conformance --driver {driver} --subject {} --scenario {}{full}",
+        "{} --driver {driver} --subject {} --scenario {}{full}",
+        runner_exe(cfg),
         subj.name,
         scn.name()
     )

@@ -146,7 +146,8 @@ pub fn run_subject<L: LockSubject>(cfg: &Config, subj: &Subject) -> Vec<Record> 
     });
     let took = t0.elapsed();
     let replay = format!(
-        "twinsync-conformance --driver proptest --subject {} --seed {seed}",
+        "{} --driver proptest --subject {} --seed {seed}",
+        super::runner_exe(cfg),
         subj.name
     );
     let mut failed: Option<(String, String)> = None;

@@ -190,13 +190,15 @@ fn check<L: LockSubject>(cfg: &Config, subj: &Subject, scn: Scenario) -> Vec<Rec
         c.push(failed, Status::Fail(what));
         replay = Some(match &file {
             Some(f) => format!(
-                "twinsync-conformance --shuttle-replay {} --subject {} --scenario {}",
+                "{} --shuttle-replay {} --subject {} --scenario {}",
+                super::runner_exe(cfg),
                 f.display(),
                 subj.name,
                 scn.name()
             ),
             None => format!(
-                "twinsync-conformance --driver shuttle --subject {} --scenario {} --seed {seed} (no schedule file was written)",
+                "{} --driver shuttle --subject {} --scenario {} --seed {seed} (no schedule file was written)",
+                super::runner_exe(cfg),
                 subj.name,
                 scn.name()
             ),
