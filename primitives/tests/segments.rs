@@ -155,7 +155,7 @@ fn each_bad_segment_gets_its_typed_error() {
     // Pre-created by someone else with permissions for group or others.
     for mode in [0o644, 0o660, 0o606] {
         let (_, e) = case(mode, &b);
-        assert_eq!(e, SegmentError::LoosePermissions { mode: mode as u32 });
+        assert_eq!(e, SegmentError::LoosePermissions { mode });
     }
 }
 
