@@ -8,6 +8,7 @@
 //! everything), falling back to `cargo`. Paths are derived from this crate's
 //! `CARGO_MANIFEST_DIR`, never from the current directory.
 
+mod bench;
 mod conformance;
 mod stress;
 mod test_suite;
@@ -52,6 +53,12 @@ const TASKS: &[Task] = &[
             "<scenario> [--version thread|process|both] [--workers N] [--seconds S] [--seed X]",
         about: "build twinsync-stress (release) and run a stress scenario",
         run: stress::run,
+    },
+    Task {
+        name: "bench",
+        synopsis: "[--quick] [FILTER]",
+        about: "criterion Lock benchmarks against a futex reference and peers; ratio tables",
+        run: bench::run,
     },
     Task {
         name: "tidy",
