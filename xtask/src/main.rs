@@ -63,7 +63,7 @@ const TASKS: &[Task] = &[
     Task {
         name: "tidy",
         synopsis: "",
-        about: "source checks: //! headers, SAFETY comments, facade-only atomics, no todo!()",
+        about: "source checks: //! headers, SAFETY comments, facade-only atomics, no placeholder macros",
         run: tidy::run,
     },
 ];

@@ -8,8 +8,8 @@
 //! | `header` | the file starts with a `//!` comment saying what it is |
 //! | `safety` | every `unsafe` block and `unsafe impl` has a `// SAFETY:` comment on its line, within the 3 lines above, or in the comment block right above it |
 //! | `facade` | nothing under `primitives/src/algo/` names `std::sync::atomic`, `core::sync::atomic`, `loom::` or `shuttle::` (algorithms use `crate::sync` only) |
-//! | `todo` | no `todo!(` or `unimplemented!(` |
-//! | `ignore` | no `#[ignore]` without a reason (`#[ignore = "why"]`) |
+//! | `todo` | no `todo` or `unimplemented` macro call |
+//! | `ignore` | no bare `ignore` attribute: it must give a reason (`ignore = "why"`) |
 //!
 //! The scan is line-based: string literals and `//` comments are masked out before matching
 //! code, and code inside doc-comment fences (` ``` `) counts as code. Files longer than
