@@ -11,6 +11,7 @@ use crate::subject::{self, Subject};
 const USAGE: &str = "\
 usage: twinsync-conformance [--quick|--full] [--driver NAME]... [--subject NAME]...
                             [--scenario NAME]... [--seed N] [--json FILE]
+                            [--junit FILE] [--markdown FILE]
                             [--loom-bin PATH] [--shuttle-bin PATH] [--records-out FILE] [--list]
        twinsync-conformance --loom-child --subject NAME --scenario NAME [--quick|--full]
        twinsync-conformance --shuttle-replay FILE --subject NAME --scenario NAME
@@ -32,6 +33,10 @@ pub struct Args {
     pub seed: Option<u64>,
     /// `--json`.
     pub json: Option<PathBuf>,
+    /// `--junit`.
+    pub junit: Option<PathBuf>,
+    /// `--markdown`.
+    pub markdown: Option<PathBuf>,
     /// `--loom-bin`.
     pub loom_bin: Option<PathBuf>,
     /// `--shuttle-bin`.
@@ -82,6 +87,8 @@ impl Args {
                     );
                 }
                 "--json" => a.json = Some(value("--json")?.into()),
+                "--junit" => a.junit = Some(value("--junit")?.into()),
+                "--markdown" => a.markdown = Some(value("--markdown")?.into()),
                 "--loom-bin" => a.loom_bin = Some(value("--loom-bin")?.into()),
                 "--shuttle-bin" => a.shuttle_bin = Some(value("--shuttle-bin")?.into()),
                 "--records-out" => a.records_out = Some(value("--records-out")?.into()),
@@ -309,10 +316,18 @@ pub fn main(args: impl IntoIterator<Item = String>) -> i32 {
         return i32::from(!passed);
     }
     print!("{}", report::render(&records));
-    if let Some(path) = &a.json {
-        if let Err(e) = std::fs::write(path, report::to_json(&records)) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return 2;
+    type Writer = fn(&[Record]) -> String;
+    let writers: [(&Option<PathBuf>, Writer); 3] = [
+        (&a.json, report::to_json),
+        (&a.junit, report::to_junit),
+        (&a.markdown, report::to_markdown),
+    ];
+    for (path, render) in writers {
+        if let Some(path) = path {
+            if let Err(e) = std::fs::write(path, render(&records)) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return 2;
+            }
         }
     }
     i32::from(!passed)

@@ -39,11 +39,16 @@
 //! or one build by hand: `cargo run --release -p twinsync-conformance -- --driver threads`,
 //! `RUSTFLAGS="--cfg twinsync_loom" cargo run --release -p twinsync-conformance` (the loom
 //! driver; always `--release`). Flags: `--quick|--full`, `--driver NAME` (repeatable),
-//! `--subject NAME`, `--scenario NAME`, `--seed N`, `--json FILE`, `--list`, and for the
-//! normal build `--loom-bin PATH --shuttle-bin PATH` to run the checker builds and merge
-//! their records. Progress goes to stderr; the clause x version x driver table, the time
-//! per driver and the control verdicts go to stdout; the exit status is 0 iff everything
-//! passed.
+//! `--subject NAME`, `--scenario NAME`, `--seed N`, `--json FILE`, `--junit FILE`,
+//! `--markdown FILE`, `--list`, and for the normal build `--loom-bin PATH --shuttle-bin PATH`
+//! to run the checker builds and merge their records. Progress goes to stderr; the clause x
+//! version x driver table, the time per driver and the control verdicts go to stdout; the
+//! exit status is 0 iff everything passed. The three files hold every record, the children's
+//! included: `--json` as data, `--junit` as JUnit XML for CI (one suite per driver, one case
+//! per record, a failure's replay command in its body; each negative control is one case per
+//! driver, `"<control> rejected by <driver>"`, green when rejected, so a green run gives a
+//! green file), `--markdown` as a pull-request summary (result, tables, failures with their
+//! replay commands); see [`report::to_junit`] and [`report::to_markdown`].
 //!
 //! # Replaying a failure
 //!

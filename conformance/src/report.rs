@@ -1,11 +1,18 @@
 //! Result records, and the report built from them: the clause matrix, the time per driver,
-//! the negative-control section, JSON, and the line format child builds hand back.
+//! the negative-control section, JSON, JUnit XML ([`to_junit`]), a Markdown summary
+//! ([`to_markdown`]), and the line format child builds hand back.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::spec;
+
+mod junit;
+mod markdown;
+
+pub use junit::to_junit;
+pub use markdown::to_markdown;
 
 /// Driver names, in report order.
 pub const DRIVERS: [&str; 5] = ["proptest", "threads", "processes", "loom", "shuttle"];
@@ -225,6 +232,16 @@ fn controls_in(records: &[Record]) -> Vec<String> {
     v
 }
 
+/// The time `driver` spent: the sum over its checks (records of one check share its
+/// duration, so each (subject, check) counts once); `None` if it produced no record.
+pub fn driver_time(records: &[Record], driver: &str) -> Option<Duration> {
+    let mut per_check: BTreeMap<(&str, &str), Duration> = BTreeMap::new();
+    for r in records.iter().filter(|r| r.driver == driver) {
+        per_check.insert((&r.subject, &r.check), r.duration);
+    }
+    (!per_check.is_empty()).then(|| per_check.values().sum())
+}
+
 /// Aggregates several records of one cell: any failure wins, then any pass, then n/c.
 fn cell(records: &[&Record]) -> &'static str {
     if records.is_empty() {
@@ -285,12 +302,7 @@ pub fn render(records: &[Record]) -> String {
 
     out.push_str("\ntime per driver (sum of its checks):\n");
     for d in DRIVERS {
-        let mut per_check: BTreeMap<(String, String), Duration> = BTreeMap::new();
-        for r in records.iter().filter(|r| r.driver == d) {
-            per_check.insert((r.subject.clone(), r.check.clone()), r.duration);
-        }
-        if !per_check.is_empty() {
-            let total: Duration = per_check.values().sum();
+        if let Some(total) = driver_time(records, d) {
             let _ = writeln!(out, "  {d:<10} {:>9.2} s", total.as_secs_f64());
         }
     }

@@ -27,6 +27,10 @@ pub struct Options {
     pub effort: Option<String>,
     /// `--json FILE`, made absolute against the directory xtask was started in.
     pub json: Option<PathBuf>,
+    /// `--junit FILE` (JUnit XML), made absolute like `json`.
+    pub junit: Option<PathBuf>,
+    /// `--markdown FILE` (a summary for a pull request), made absolute like `json`.
+    pub markdown: Option<PathBuf>,
     /// `--driver NAME`, repeatable.
     pub drivers: Vec<String>,
     /// Anything after `--`, passed to the runner unchanged.
@@ -46,13 +50,18 @@ impl Options {
                     }
                     o.effort = Some(a.clone());
                 }
-                "--json" => {
+                "--json" | "--junit" | "--markdown" => {
                     let f = it
                         .next()
-                        .ok_or_else(|| Failure::usage("--json needs a FILE"))?;
+                        .ok_or_else(|| Failure::usage(format!("{a} needs a FILE")))?;
                     let cwd = std::env::current_dir()
                         .map_err(|e| Failure::msg(format!("current directory: {e}")))?;
-                    o.json = Some(cwd.join(f));
+                    let slot = match a.as_str() {
+                        "--json" => &mut o.json,
+                        "--junit" => &mut o.junit,
+                        _ => &mut o.markdown,
+                    };
+                    *slot = Some(cwd.join(f));
                 }
                 "--driver" => {
                     let d = it
@@ -66,7 +75,8 @@ impl Options {
                 other => {
                     return Err(Failure::usage(format!(
                         "unknown argument {other:?}; usage: cargo xtask conformance \
-                         [--quick|--full] [--json FILE] [--driver NAME]... [-- RUNNER-ARGS]"
+                         [--quick|--full] [--json FILE] [--junit FILE] [--markdown FILE] \
+                         [--driver NAME]... [-- RUNNER-ARGS]"
                     )))
                 }
             }
@@ -78,9 +88,15 @@ impl Options {
     pub fn runner_args(&self) -> Vec<String> {
         let mut v = Vec::new();
         v.extend(self.effort.iter().cloned());
-        if let Some(j) = &self.json {
-            v.push("--json".into());
-            v.push(j.display().to_string());
+        for (flag, file) in [
+            ("--json", &self.json),
+            ("--junit", &self.junit),
+            ("--markdown", &self.markdown),
+        ] {
+            if let Some(f) = file {
+                v.push(flag.into());
+                v.push(f.display().to_string());
+            }
         }
         for d in &self.drivers {
             v.push("--driver".into());
@@ -189,10 +205,41 @@ mod tests {
     }
 
     #[test]
+    fn report_files_pass_through_made_absolute() {
+        let o = Options::parse(&s(&[
+            "--markdown",
+            "pr.md",
+            "--junit",
+            "/tmp/j.xml",
+            "--json",
+            "r.json",
+        ]))
+        .unwrap();
+        let (j, m) = (o.junit.clone().unwrap(), o.markdown.clone().unwrap());
+        assert_eq!(j, PathBuf::from("/tmp/j.xml"));
+        assert!(m.is_absolute() && m.ends_with("pr.md"));
+        let args = o.runner_args();
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(
+            args,
+            s(&[
+                "--json",
+                &cwd.join("r.json").display().to_string(),
+                "--junit",
+                "/tmp/j.xml",
+                "--markdown",
+                &m.display().to_string(),
+            ])
+        );
+    }
+
+    #[test]
     fn bad_usage_is_rejected() {
         for bad in [
             &["--quick", "--full"][..],
             &["--json"],
+            &["--junit"],
+            &["--markdown"],
             &["--driver"],
             &["--fast"],
         ] {
