@@ -10,8 +10,10 @@
 //! from such a parent can leave the child waiting forever on a lock another thread held,
 //! malloc's for one.) State crosses `exec` only in *named* segments, so the parent creates
 //! the lock ([`SharedLockSubject::create_named`]) and a [`Scratch`] segment, passes both
-//! names in the worker's argument, and each worker opens them. The parent unlinks both names
-//! when the scenario ends; the worker processes' mappings stay valid until they exit.
+//! names in the worker's argument, and each worker opens them and counts itself in
+//! [`Scratch::attached`]. The parent unlinks both names as soon as every worker has attached
+//! (the mappings stay valid until the processes exit), so a run killed midway leaves no
+//! names behind; if some worker never attaches, the parent unlinks them when the scenario ends.
 //!
 //! Each worker publishes its per-clause outcomes as bits in the scratch segment and, on a
 //! failure, panics with the tagged message, which the parent receives as
@@ -25,7 +27,7 @@
 use std::time::{Duration, Instant};
 
 use twinsync::process::{unique_name, unlink, Shared};
-use twinsync::sync::atomic::Ordering::Acquire;
+use twinsync::sync::atomic::Ordering::{Acquire, Release};
 use twinsync::worker::{Exit, Kind, StartMethod, Worker};
 
 use super::threads::{conclude, repeat, Budget, Outcome};
@@ -127,6 +129,7 @@ fn child<L: SharedLockSubject>(a: &ChildArg) -> Result<Checks, String> {
     let lock = L::open_named(&a.lock).map_err(|e| format!("cannot open the lock: {e}"))?;
     let s =
         Shared::<Scratch>::open(&a.scratch).map_err(|e| format!("cannot open the scratch: {e}"))?;
+    s.attached.fetch_add(1, Release);
     let checks = body(a.scenario, &lock, &s, a.me, &a.params);
     s.publish(&checks);
     Ok(checks)
@@ -198,7 +201,14 @@ fn run_workers(
     }
     let mut violation_seen: Option<Instant> = None;
     let mut running = workers.len();
+    let mut unlinked = false;
     while running > 0 {
+        if !unlinked && scratch.attached.load(Acquire) as usize >= workers.len() {
+            // Every worker has both segments mapped: the names are no longer needed.
+            let _ = unlink(lock);
+            let _ = unlink(scratch_name);
+            unlinked = true;
+        }
         let limit = match violation_seen {
             Some(at) => (at + b.grace).min(t0 + b.watchdog),
             None => t0 + b.watchdog,

@@ -165,6 +165,9 @@ pub struct Scratch {
     pub passed: AtomicU32,
     /// Bit `n` set: clause `LOCK-n` failed somewhere (set by process workers).
     pub failed: AtomicU32,
+    /// Process workers that have opened both named segments (the parent then unlinks the
+    /// names at once, so a run killed midway leaves nothing in `/dev/shm`).
+    pub attached: AtomicU32,
 }
 
 // SAFETY: `#[repr(C)]`, only atomics (plain integers), no pointers, no destructor.
@@ -186,6 +189,7 @@ impl Scratch {
             counter: AtomicU64::new(0),
             step: AtomicU32::new(0),
             ready: AtomicU32::new(0),
+            attached: AtomicU32::new(0),
             ids: std::array::from_fn(|_| AtomicU32::new(0)),
             done: AtomicU32::new(0),
             passed: AtomicU32::new(0),
