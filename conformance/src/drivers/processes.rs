@@ -30,8 +30,8 @@ use twinsync::process::{unique_name, unlink, Shared};
 use twinsync::sync::atomic::Ordering::{Acquire, Release};
 use twinsync::worker::{Exit, Kind, StartMethod, Worker};
 
-use super::threads::{conclude, repeat, Budget, Outcome};
-use super::{records, Config};
+use super::threads::{conclude, run_rounds, Budget, Outcome};
+use super::Config;
 use crate::report::{Record, HARNESS};
 use crate::scenarios::lock::{body, clause_bit, Params, Scenario, Scratch};
 use crate::scenarios::Checks;
@@ -136,18 +136,7 @@ fn child<L: SharedLockSubject>(a: &ChildArg) -> Result<Checks, String> {
 }
 
 fn run_scenario<L: SharedLockSubject>(cfg: &Config, subj: &Subject, scn: Scenario) -> Vec<Record> {
-    let t0 = Instant::now();
-    let b = Budget::of(cfg.effort);
-    let checks = repeat(scn, &b, || round::<L>(subj, scn, &b));
-    let replay = super::rerun_command(cfg, DRIVER, subj, scn);
-    records(
-        &checks,
-        subj,
-        DRIVER,
-        scn.name(),
-        t0.elapsed(),
-        Some(replay),
-    )
+    run_rounds(cfg, DRIVER, subj, scn, |b| round::<L>(subj, scn, b))
 }
 
 fn round<L: SharedLockSubject>(subj: &Subject, scn: Scenario, b: &Budget) -> Checks {

@@ -98,14 +98,26 @@ pub(crate) fn conclude(
 
 /// Runs one scenario on subject `L` with std threads.
 pub fn run_scenario<L: LockSubject>(cfg: &Config, subj: &Subject, scn: Scenario) -> Vec<Record> {
+    run_rounds(cfg, DRIVER, subj, scn, |b| round::<L>(scn, b))
+}
+
+/// Runs `round` under `cfg`'s budget as [`repeat`] does, and turns the outcome into records
+/// with a rerun command; shared by the threads and processes drivers.
+pub(crate) fn run_rounds(
+    cfg: &Config,
+    driver: &str,
+    subj: &Subject,
+    scn: Scenario,
+    mut round: impl FnMut(&Budget) -> Checks,
+) -> Vec<Record> {
     let b = Budget::of(cfg.effort);
     let t0 = Instant::now();
-    let checks = repeat(scn, &b, || round::<L>(scn, &b));
-    let replay = super::rerun_command(cfg, DRIVER, subj, scn);
+    let checks = repeat(scn, &b, || round(&b));
+    let replay = super::rerun_command(cfg, driver, subj, scn);
     records(
         &checks,
         subj,
-        DRIVER,
+        driver,
         scn.name(),
         t0.elapsed(),
         Some(replay),
