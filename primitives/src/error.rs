@@ -19,6 +19,64 @@ use std::time::Duration;
 pub enum Error {
     /// `release` on a primitive that is not held (Python: "release unlocked lock").
     NotHeld,
+    /// An ownership-based operation by a thread that does not own the primitive: releasing an
+    /// RLock held by another thread (or by nobody), or waiting on / notifying a Condition
+    /// without holding its lock (Python: `RuntimeError` "cannot release un-acquired lock",
+    /// "cannot wait on un-acquired lock").
+    NotOwner,
+    /// An argument outside the operation's domain: a Barrier of 0 parties, a Queue of
+    /// capacity 0, `release(0)` (Python: `ValueError`).
+    InvalidArgument {
+        /// The argument's name.
+        name: &'static str,
+        /// What it must be.
+        reason: &'static str,
+    },
+    /// A release that would raise a counter past its maximum: a BoundedSemaphore released
+    /// beyond its initial value, a Semaphore past its representable maximum, `task_done`
+    /// called more often than items were put. Nothing changed (Python: `ValueError`
+    /// "Semaphore released too many times", "task_done() called too many times").
+    TooManyReleases {
+        /// The largest value the counter may hold.
+        max: u64,
+    },
+    /// The Barrier is broken (a timeout, `abort`, a failed action, or a `reset` while this
+    /// party waited); Python's `BrokenBarrierError`.
+    BrokenBarrier,
+    /// The Barrier's action failed; the barrier is broken for every other party. Returned to
+    /// the party that ran the action.
+    BarrierAction {
+        /// The action's error (or panic) message.
+        message: String,
+    },
+    /// A Queue had no room within the time allowed (Python: `queue.Full`).
+    Full,
+    /// A Queue had no item within the time allowed (Python: `queue.Empty`).
+    Empty,
+    /// The Queue or connection was closed: no more puts or sends, and (once drained) no more
+    /// gets (Python: `ShutDown`, "Queue is closed", "handle is closed").
+    Closed,
+    /// The peer end of a Pipe was closed and nothing is left to receive (Python: `EOFError`).
+    Eof,
+    /// A message larger than the Queue's or Pipe's maximum message size; nothing was sent and
+    /// nothing already queued changed.
+    MessageTooLarge {
+        /// The message's encoded size in bytes.
+        size: usize,
+        /// The maximum.
+        max: usize,
+    },
+    /// An operation in the direction a one-way Pipe end does not have (Python: `OSError`
+    /// "connection is read-only" / "connection is write-only").
+    WrongDirection {
+        /// The operation attempted.
+        op: &'static str,
+    },
+    /// A message could not be encoded or decoded.
+    Codec {
+        /// What the codec said.
+        message: String,
+    },
     /// A timeout longer than [`TIMEOUT_MAX`](crate::TIMEOUT_MAX) (Python: `OverflowError`).
     TimeoutTooLarge {
         /// The timeout that was given.
@@ -133,6 +191,35 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::NotHeld => f.write_str("release of a primitive that is not held"),
+            Error::NotOwner => f.write_str(
+                "the calling thread does not own the lock (release of an RLock it does not \
+                 hold, or Condition wait/notify without holding its lock)",
+            ),
+            Error::InvalidArgument { name, reason } => {
+                write!(f, "invalid argument `{name}`: it {reason}")
+            }
+            Error::TooManyReleases { max } => {
+                write!(f, "released too many times: the value may not exceed {max}")
+            }
+            Error::BrokenBarrier => f.write_str("the barrier is broken"),
+            Error::BarrierAction { message } => {
+                write!(
+                    f,
+                    "the barrier action failed (the barrier is now broken): {message}"
+                )
+            }
+            Error::Full => f.write_str("the queue is full"),
+            Error::Empty => f.write_str("the queue is empty"),
+            Error::Closed => f.write_str("closed"),
+            Error::Eof => f.write_str("end of stream: the peer closed its end"),
+            Error::MessageTooLarge { size, max } => write!(
+                f,
+                "message of {size} bytes exceeds the maximum message size of {max} bytes"
+            ),
+            Error::WrongDirection { op } => {
+                write!(f, "{op} is not possible on this end of a one-way pipe")
+            }
+            Error::Codec { message } => write!(f, "message encoding failed: {message}"),
             Error::TimeoutTooLarge { timeout } => write!(
                 f,
                 "timeout {timeout:?} is larger than TIMEOUT_MAX ({:?})",

@@ -1,6 +1,4 @@
-//! Thread versions: state in ordinary memory, private futexes.
-//!
-//! Share them between threads with `Arc` or by reference (scoped threads).
+//! `thread::Lock`.
 
 use std::fmt;
 

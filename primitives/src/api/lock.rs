@@ -1,5 +1,4 @@
-//! One trait per primitive: the method set that `thread::X` and `process::X` share, that the
-//! conformance suite drives, and that your own implementation can provide.
+//! [`LockApi`], its guard, and the macro that implements it for both versions.
 
 use std::fmt;
 use std::time::Duration;

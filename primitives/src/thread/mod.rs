@@ -1,0 +1,8 @@
+//! Thread versions: state in ordinary memory, private futexes.
+//!
+//! Share them between threads with `Arc` or by reference (scoped threads). Each type has the
+//! same methods as its process version, through the primitive's trait in the crate root.
+
+mod lock;
+
+pub use lock::Lock;
