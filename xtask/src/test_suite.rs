@@ -4,7 +4,7 @@
 //! | step | what | command |
 //! |---|---|---|
 //! | workspace | unit, integration and doc tests, debug | `cargo test --workspace` |
-//! | loom | conformance (and primitives' checker) tests under loom, no doc tests | `RUSTFLAGS="--cfg twinsync_loom" cargo test --release -p twinsync-conformance --tests --target-dir target/loom` |
+//! | loom | conformance tests and every `primitives/tests/checkers*.rs` under loom, no doc tests | `RUSTFLAGS="--cfg twinsync_loom" cargo test --release -p twinsync-conformance --tests --target-dir target/loom` |
 //! | shuttle | the same under shuttle | ... `--cfg twinsync_shuttle` ... `target/shuttle` |
 //! | conformance | the conformance suite, quick budgets | `cargo xtask conformance --quick` |
 //! | stress | a 2-second Lock stress per version, 2 workers | `cargo xtask stress lock ...` |
@@ -62,25 +62,30 @@ fn workspace() -> Result<(), Failure> {
     Cmd::cargo().args(["test", "--workspace"]).run()
 }
 
-/// The conformance crate's tests, and the primitives crate's `checkers` test when it
-/// exists, built with the checker's cfg. Doc tests are left out (`--tests`): examples are
-/// written for the normal build (the process versions do not exist under a checker cfg)
-/// and already ran in the workspace step.
+/// The conformance crate's tests, and the primitives crate's checker tests (every
+/// `primitives/tests/checkers*.rs`, one per primitive), built with the checker's cfg. Doc
+/// tests are left out (`--tests`): examples are written for the normal build (the process
+/// versions do not exist under a checker cfg) and already ran in the workspace step.
 fn checker_tests(checker: Checker) -> Result<(), Failure> {
     Cmd::cargo()
         .args(["test", "--release", "-p", "twinsync-conformance", "--tests"])
         .checker(checker)
         .run()?;
-    if project_root()
-        .join("primitives/tests/checkers.rs")
-        .is_file()
-    {
-        Cmd::cargo()
-            .args(["test", "--release", "-p", "twinsync", "--test", "checkers"])
-            .checker(checker)
-            .run()?;
+    let mut targets: Vec<String> = std::fs::read_dir(project_root().join("primitives/tests"))
+        .map_err(|e| Failure::msg(format!("cannot list primitives/tests: {e}")))?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|n| Some(n.strip_suffix(".rs")?.to_owned()))
+        .filter(|n| n.starts_with("checkers"))
+        .collect();
+    targets.sort();
+    if targets.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    Cmd::cargo()
+        .args(["test", "--release", "-p", "twinsync"])
+        .args(targets.iter().flat_map(|t| ["--test", t.as_str()]))
+        .checker(checker)
+        .run()
 }
 
 fn loom() -> Result<(), Failure> {
