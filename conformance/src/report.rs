@@ -267,7 +267,7 @@ pub fn render(records: &[Record]) -> String {
         let _ = write!(out, " {d:>9}");
     }
     out.push('\n');
-    let mut clause_ids: Vec<&str> = spec::all_clauses().iter().map(|c| c.id).collect();
+    let mut clause_ids: Vec<&str> = spec::all_clauses().map(|c| c.id).collect();
     if records.iter().any(|r| r.clause == HARNESS) {
         clause_ids.push(HARNESS);
     }

@@ -91,7 +91,7 @@ pub fn to_markdown(records: &[Record]) -> String {
         o.push_str(":---:|");
     }
     o.push('\n');
-    let mut ids: Vec<&str> = spec::all_clauses().iter().map(|c| c.id).collect();
+    let mut ids: Vec<&str> = spec::all_clauses().map(|c| c.id).collect();
     if records.iter().any(|r| r.clause == HARNESS) {
         ids.push(HARNESS);
     }

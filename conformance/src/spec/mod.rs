@@ -29,9 +29,13 @@ pub struct Clause {
     pub python: Python,
 }
 
+/// Each primitive's clause catalog, in report order. A new primitive's spec module adds its
+/// `CLAUSES` here.
+pub const CATALOGS: &[&[Clause]] = &[lock::CLAUSES];
+
 /// Every clause of every primitive, in report order.
-pub fn all_clauses() -> &'static [Clause] {
-    lock::CLAUSES
+pub fn all_clauses() -> impl Iterator<Item = &'static Clause> {
+    CATALOGS.iter().flat_map(|c| c.iter())
 }
 
 /// Looks up a clause by id.
@@ -41,7 +45,7 @@ pub fn all_clauses() -> &'static [Clause] {
 /// assert!(c.text.contains("mutual exclusion"));
 /// ```
 pub fn clause(id: &str) -> Option<&'static Clause> {
-    all_clauses().iter().find(|c| c.id == id)
+    all_clauses().find(|c| c.id == id)
 }
 
 /// Finds the first clause id (`XXX-NN`) mentioned in `text` between square brackets, as
