@@ -5,7 +5,6 @@ use std::time::Instant;
 
 use crate::drivers::{Config, Effort};
 use crate::report::{self, Record, Status, HARNESS};
-use crate::scenarios::lock::Scenario;
 use crate::subject::{self, Subject};
 
 const USAGE: &str = "\
@@ -28,7 +27,7 @@ pub struct Args {
     /// `--subject`, repeatable (empty: all).
     pub subjects: Vec<String>,
     /// `--scenario`, repeatable (empty: all).
-    pub scenarios: Vec<Scenario>,
+    pub scenarios: Vec<String>,
     /// `--seed`.
     pub seed: Option<u64>,
     /// `--json`.
@@ -75,9 +74,13 @@ impl Args {
                 "--subject" => a.subjects.push(value("--subject")?),
                 "--scenario" => {
                     let s = value("--scenario")?;
-                    a.scenarios.push(
-                        Scenario::from_name(&s).ok_or_else(|| format!("unknown scenario {s:?}"))?,
-                    );
+                    if !scenario_names().contains(&s.as_str()) {
+                        return Err(format!(
+                            "unknown scenario {s:?} (have: {})",
+                            scenario_names().join(", ")
+                        ));
+                    }
+                    a.scenarios.push(s);
                 }
                 "--seed" => {
                     let s = value("--seed")?;
@@ -145,6 +148,19 @@ fn subjects(a: &Args) -> Result<Vec<Subject>, String> {
         .collect())
 }
 
+/// Every scenario name of every built-in subject, once each.
+fn scenario_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = Vec::new();
+    for s in subject::builtin() {
+        for i in (s.scenarios)() {
+            if !names.contains(&i.name) {
+                names.push(i.name);
+            }
+        }
+    }
+    names
+}
+
 fn list() {
     println!("clauses:");
     for c in crate::spec::all_clauses() {
@@ -160,7 +176,7 @@ fn list() {
         report::DRIVERS.join(", "),
         own_drivers().join(", ")
     );
-    println!("scenarios: {}", Scenario::ALL.map(|s| s.name()).join(", "));
+    println!("scenarios: {}", scenario_names().join(", "));
     println!("subjects in this build:");
     for s in subject::builtin() {
         match s.control {
@@ -215,7 +231,7 @@ fn run_child_bin(bin: &std::path::Path, driver: &str, a: &Args) -> Vec<Record> {
         cmd.args(["--subject", s]);
     }
     for s in &a.scenarios {
-        cmd.args(["--scenario", s.name()]);
+        cmd.args(["--scenario", s]);
     }
     eprintln!("== {driver}: running {}", bin.display());
     match cmd.status() {
@@ -345,7 +361,7 @@ fn child_mode(a: &Args, subjects: &[Subject]) -> i32 {
         #[cfg(twinsync_loom)]
         {
             let b = crate::drivers::loom::Budget::of(a.effort);
-            (subj.entry.loom_child)(*scn, &b);
+            (subj.entry.loom_child)(scn, &b);
             return 0;
         }
         #[cfg(not(twinsync_loom))]
@@ -357,7 +373,7 @@ fn child_mode(a: &Args, subjects: &[Subject]) -> i32 {
     }
     #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
     if let Some(file) = &a.shuttle_replay {
-        crate::drivers::shuttle::replay_subject(subj, *scn, file);
+        crate::drivers::shuttle::replay_subject(subj, scn, file);
         eprintln!("the schedule replayed without failing");
         return 0;
     }

@@ -21,7 +21,8 @@ use twinsync::sync::futex::{self, Scope, Wait};
 use twinsync::sys::time::Deadline;
 use twinsync::{Error, LockApi};
 
-use crate::subject::{BugClass, Control, LockSubject};
+use crate::families::LockFamily;
+use crate::subject::{BugClass, Control, Testable};
 
 /// Which bug a [`ControlState`] carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -195,7 +196,8 @@ macro_rules! control {
             }
         }
 
-        impl LockSubject for $name {
+        impl Testable for $name {
+            type Family = LockFamily;
             const NAME: &'static str = concat!("control::", stringify!($name));
             const VERSION: &'static str = "control";
             const CONTROL: Option<Control> = Some(Control {
@@ -209,7 +211,7 @@ macro_rules! control {
         }
 
         #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
-        impl crate::subject::SharedLockSubject for $name {
+        impl crate::subject::SharedTestable for $name {
             fn create_named(name: &str) -> Result<Self, Error> {
                 Ok($name {
                     place: Place::Shared(twinsync::process::Shared::create(

@@ -87,6 +87,8 @@
 pub mod cli;
 pub mod controls;
 pub mod drivers;
+pub mod families;
+pub mod family;
 pub mod report;
 pub mod scenarios;
 pub mod spec;

@@ -1,21 +1,24 @@
 //! Subjects: the implementations the suite runs against.
 //!
-//! Anything that implements [`LockApi`] can be a subject: implement [`LockSubject`] (how to
-//! make a fresh, free lock) and, for the real-process driver, [`SharedLockSubject`] (how to
-//! create one in a named shared-memory segment and open it from another process). Then turn
-//! the type into a [`Subject`] descriptor, which the drivers run:
+//! Anything that implements a primitive's trait (e.g. [`twinsync::LockApi`]) can be a subject:
+//! implement [`Testable`] (its family, and how to make a fresh instance) and, for the
+//! real-process driver, [`SharedTestable`] (how to create one in a named shared-memory segment
+//! and open it from another process). Then turn the type into a [`Subject`] descriptor, which
+//! the drivers run:
 //!
 //! ```
-//! use twinsync_conformance::subject::{LockSubject, Subject};
+//! use twinsync_conformance::subject::Subject;
 //!
 //! let s = Subject::local::<twinsync::thread::Lock>();
 //! assert_eq!(s.name, "thread::Lock");
 //! assert_eq!(s.version, "thread");
 //! ```
 
-use twinsync::{Error, LockApi};
+use twinsync::Error;
 
 use crate::drivers;
+use crate::families::LockFamily;
+use crate::family::{Family, ScenarioInfo};
 
 /// What kind of bug a negative control has, which decides which drivers can see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,12 +45,15 @@ pub struct Control {
     pub expected: &'static [&'static str],
 }
 
-/// A Lock implementation the in-process drivers (proptest, threads, loom, shuttle) can test.
+/// An implementation the in-process drivers (proptest, threads, loom, shuttle) can test.
 ///
 /// Under `--cfg twinsync_loom` / `--cfg twinsync_shuttle`, [`make`](Self::make) is called
 /// inside the model, once per explored execution, so the type must build its state from
 /// `twinsync::sync` atomics for the checker to see it.
-pub trait LockSubject: LockApi + Send + Sync + Sized + 'static {
+pub trait Testable: Send + Sync + Sized + 'static {
+    /// The primitive it implements (e.g. [`LockFamily`](crate::families::LockFamily)), which
+    /// decides the clauses and scenarios it is checked against.
+    type Family: Family<Self>;
     /// Name shown in reports, e.g. `"thread::Lock"`. Unique among subjects.
     const NAME: &'static str;
     /// Column group in the report: `"thread"`, `"process"`, or `"control"` for negative
@@ -55,32 +61,40 @@ pub trait LockSubject: LockApi + Send + Sync + Sized + 'static {
     const VERSION: &'static str;
     /// `Some` for a deliberately broken implementation.
     const CONTROL: Option<Control> = None;
-    /// A fresh, free lock.
+    /// A fresh instance in its initial state.
     ///
     /// # Errors
     ///
-    /// Whatever making the lock may fail with (e.g. a failed mapping).
+    /// Whatever making it may fail with (e.g. a failed mapping).
     fn make() -> Result<Self, Error>;
 }
 
-/// A Lock that can live in a named shared-memory segment, for the real-process driver.
+/// An implementation that can live in a named shared-memory segment, for the real-process
+/// driver.
 #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
-pub trait SharedLockSubject: LockSubject {
-    /// Creates a free lock in the new named segment `name`.
+pub trait SharedTestable: Testable {
+    /// Creates a fresh instance in the new named segment `name`.
     ///
     /// # Errors
     ///
     /// As [`twinsync::process::Shared::create`].
     fn create_named(name: &str) -> Result<Self, Error>;
-    /// Attaches to the lock in the named segment `name` (typically in another process).
+    /// Attaches to the instance in the named segment `name` (typically in another process).
     ///
     /// # Errors
     ///
     /// As [`twinsync::process::Shared::open`].
     fn open_named(name: &str) -> Result<Self, Error>;
+    /// Removes the names [`create_named`](Self::create_named) made (by default `name` only;
+    /// a type made of several segments removes them all). Errors are ignored: the driver
+    /// calls it as soon as every worker has attached and again at the end.
+    fn unlink_named(name: &str) {
+        let _ = twinsync::process::unlink(name);
+    }
 }
 
-impl LockSubject for twinsync::thread::Lock {
+impl Testable for twinsync::thread::Lock {
+    type Family = LockFamily;
     const NAME: &'static str = "thread::Lock";
     const VERSION: &'static str = "thread";
     fn make() -> Result<Self, Error> {
@@ -89,7 +103,8 @@ impl LockSubject for twinsync::thread::Lock {
 }
 
 #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
-impl LockSubject for twinsync::process::Lock {
+impl Testable for twinsync::process::Lock {
+    type Family = LockFamily;
     const NAME: &'static str = "process::Lock";
     const VERSION: &'static str = "process";
     fn make() -> Result<Self, Error> {
@@ -98,7 +113,7 @@ impl LockSubject for twinsync::process::Lock {
 }
 
 #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
-impl SharedLockSubject for twinsync::process::Lock {
+impl SharedTestable for twinsync::process::Lock {
     fn create_named(name: &str) -> Result<Self, Error> {
         twinsync::process::Lock::create(name)
     }
@@ -110,33 +125,44 @@ impl SharedLockSubject for twinsync::process::Lock {
 /// A subject, type-erased: its labels and the monomorphised driver entry points.
 #[derive(Clone, Copy)]
 pub struct Subject {
-    /// [`LockSubject::NAME`].
+    /// [`Testable::NAME`].
     pub name: &'static str,
-    /// [`LockSubject::VERSION`].
+    /// [`Testable::VERSION`].
     pub version: &'static str,
-    /// [`LockSubject::CONTROL`].
+    /// [`Testable::CONTROL`].
     pub control: Option<Control>,
+    /// The family's [`PRIMITIVE`](Family::PRIMITIVE) name.
+    pub primitive: &'static str,
+    /// The family's scenarios, described.
+    pub scenarios: fn() -> Vec<ScenarioInfo>,
     pub(crate) entry: drivers::Entries,
 }
 
 impl Subject {
     /// A subject for the in-process drivers only.
-    pub fn local<L: LockSubject>() -> Subject {
+    pub fn local<L: Testable>() -> Subject {
         Subject {
             name: L::NAME,
             version: L::VERSION,
             control: L::CONTROL,
+            primitive: <L::Family as Family<L>>::PRIMITIVE,
+            scenarios: crate::family::infos::<L, L::Family>,
             entry: drivers::Entries::local::<L>(),
         }
     }
 
     /// A subject for every driver, the real-process one included.
     #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
-    pub fn shared<L: SharedLockSubject>() -> Subject {
+    pub fn shared<L: SharedTestable>() -> Subject {
         Subject {
             entry: drivers::Entries::shared::<L>(),
             ..Subject::local::<L>()
         }
+    }
+
+    /// The description of its scenario `name`, if it has one.
+    pub fn scenario(&self, name: &str) -> Option<ScenarioInfo> {
+        (self.scenarios)().into_iter().find(|s| s.name == name)
     }
 
     /// Whether this is a negative control.
@@ -151,6 +177,7 @@ impl std::fmt::Debug for Subject {
             .field("name", &self.name)
             .field("version", &self.version)
             .field("control", &self.control)
+            .field("primitive", &self.primitive)
             .finish_non_exhaustive()
     }
 }

@@ -7,7 +7,7 @@ use twinsync_conformance::controls::LaxRelease;
 use twinsync_conformance::drivers::{self, Config, Effort};
 use twinsync_conformance::report::{self, control_verdict, ControlVerdict, Record, Status};
 use twinsync_conformance::spec::lock::{GuardForm, LockOp};
-use twinsync_conformance::subject::{self, LockSubject};
+use twinsync_conformance::subject::{self, Testable};
 
 fn quick() -> Config {
     Config {

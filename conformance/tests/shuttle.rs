@@ -6,7 +6,6 @@
 
 use twinsync_conformance::drivers::{self, Config, Effort};
 use twinsync_conformance::report::{self, control_verdict, ControlVerdict, Status};
-use twinsync_conformance::scenarios::lock::Scenario;
 use twinsync_conformance::subject;
 
 #[test]
@@ -58,7 +57,7 @@ fn shuttle_driver_passes_thread_lock_and_rejects_the_controls() {
         .unwrap();
     let s = subject::by_name("control::ForgetfulWake").unwrap();
     let replayed = std::panic::catch_unwind(|| {
-        drivers::shuttle::replay_subject(&s, Scenario::WakeOnRelease, file.as_ref())
+        drivers::shuttle::replay_subject(&s, "wake_on_release", file.as_ref())
     });
     let msg = replayed.expect_err("the replay must fail again");
     let msg = msg

@@ -28,10 +28,10 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::{records, Config, Effort};
+use crate::family::ScenarioInfo;
 use crate::report::{Record, Status, HARNESS};
-use crate::scenarios::lock::{body, finish, Params, Scenario, Scratch};
-use crate::scenarios::Checks;
-use crate::subject::{LockSubject, Subject};
+use crate::scenarios::{Checks, Params, Scratch};
+use crate::subject::{Subject, Testable};
 
 const DRIVER: &str = "loom";
 
@@ -94,19 +94,12 @@ impl Budget {
 }
 
 /// Environment of the extra pass `--full` runs: fewer threads, more iterations, one more
-/// preemption (wake_on_release, which has 2 threads plus main, gets two more).
+/// preemption (a scenario that is not race-sensitive, i.e. not repeated by the real drivers,
+/// gets two more: those are the small hand-shake scenarios).
 pub const DEEP: [(&str, &str); 3] = [
     ("TWINSYNC_LOOM_WORKERS", "2"),
     ("TWINSYNC_LOOM_ITERS", "8"),
     ("LOOM_MAX_PREEMPTIONS", "4"),
-];
-
-/// Scenarios loom runs; [`Scenario::TimeoutOnHeld`] needs a clock and is reported n/c.
-pub const SCENARIOS: [Scenario; 4] = [
-    Scenario::Sequential,
-    Scenario::CrossRelease,
-    Scenario::WakeOnRelease,
-    Scenario::MutualExclusion,
 ];
 
 static EXECUTIONS: AtomicUsize = AtomicUsize::new(0);
@@ -114,28 +107,30 @@ static SEEN: Mutex<Vec<(&'static str, Status)>> = Mutex::new(Vec::new());
 
 /// Child side: explores `scn` on `L` and prints what it checked; panics (or aborts) on a
 /// failure. Called by `twinsync-conformance --loom-child`.
-pub fn child<L: LockSubject>(scn: Scenario, b: &Budget) {
+pub fn child<L: Testable>(name: &str, b: &Budget) {
     let p = b.params;
+    let scn = super::scenario_of::<L>(name)
+        .unwrap_or_else(|| panic!("[HARNESS] no scenario {name:?} for {}", L::NAME));
     loom::model(move || {
         EXECUTIONS.fetch_add(1, Ordering::Relaxed);
-        let lock = Arc::new(L::make().expect("[HARNESS] cannot make the lock"));
+        let lock = Arc::new(L::make().expect("[HARNESS] cannot make the subject"));
         let scratch = Arc::new(Scratch::new());
-        let n = scn.workers(&p);
+        let n = (scn.info.workers)(&p);
         let mut checks = Checks::default();
         if n == 1 {
-            checks.merge(body(scn, &*lock, &scratch, 0, &p));
+            checks.merge(scn.run_body(&*lock, &scratch, 0, &p));
         } else {
             let handles: Vec<_> = (0..n)
                 .map(|me| {
                     let (lock, scratch) = (Arc::clone(&lock), Arc::clone(&scratch));
-                    loom::thread::spawn(move || body(scn, &*lock, &scratch, me, &p))
+                    loom::thread::spawn(move || scn.run_body(&*lock, &scratch, me, &p))
                 })
                 .collect();
             for h in handles {
                 checks.merge(h.join().expect("a worker panicked"));
             }
         }
-        checks.merge(finish(scn, &scratch, &p));
+        checks.merge(scn.run_finish(&scratch, &p));
         let mut seen = SEEN.lock().unwrap();
         for (c, s) in checks.items {
             if !seen.iter().any(|(c2, s2)| *c2 == c && *s2 == s) {
@@ -156,7 +151,7 @@ pub fn child<L: LockSubject>(scn: Scenario, b: &Budget) {
 
 fn child_command(
     subj: &Subject,
-    scn: Scenario,
+    scn: &ScenarioInfo,
     cfg: &Config,
     b: &Budget,
     extra: &[(&str, &str)],
@@ -185,7 +180,7 @@ fn child_command(
             "--subject",
             subj.name,
             "--scenario",
-            scn.name(),
+            scn.name,
             cfg.effort.flag(),
         ]);
     let shown = format!(
@@ -193,7 +188,7 @@ fn child_command(
          (add LOOM_LOG=trace LOOM_LOCATION=1 to trace the failing interleaving)",
         exe.display(),
         subj.name,
-        scn.name(),
+        scn.name,
         cfg.effort.flag()
     );
     (cmd, shown)
@@ -203,7 +198,7 @@ fn child_command(
 fn run_check(
     cfg: &Config,
     subj: &Subject,
-    scn: Scenario,
+    scn: &ScenarioInfo,
     pass: &str,
     extra: &[(&str, &str)],
 ) -> Vec<Record> {
@@ -257,18 +252,18 @@ fn run_check(
         }
     }
     progress_note(cfg, subj, scn, &note);
-    let check = format!("{}{pass}", scn.name());
+    let check = format!("{}{pass}", scn.name);
     records(&checks, subj, DRIVER, &check, t0.elapsed(), Some(replay))
 }
 
-fn progress_note(cfg: &Config, subj: &Subject, scn: Scenario, note: &str) {
+fn progress_note(cfg: &Config, subj: &Subject, scn: &ScenarioInfo, note: &str) {
     if cfg.progress && !note.is_empty() {
-        eprintln!("[loom] {} {}: {note}", subj.name, scn.name());
+        eprintln!("[loom] {} {}: {note}", subj.name, scn.name);
     }
 }
 
 /// Turns a child's exit and output into per-clause outcomes; returns a short note.
-fn interpret(scn: Scenario, ok: bool, out: &str, err: &str, c: &mut Checks) -> String {
+fn interpret(scn: &ScenarioInfo, ok: bool, out: &str, err: &str, c: &mut Checks) -> String {
     if ok {
         let mut execs = String::new();
         for line in out.lines() {
@@ -303,12 +298,12 @@ fn interpret(scn: Scenario, ok: bool, out: &str, err: &str, c: &mut Checks) -> S
             Status::Fail(format!("loom: {}", line_with(&tag).unwrap_or_default())),
         );
         clause
-    } else if let Some(l) = line_with("deadlock") {
+    } else if let (Some(l), Some(progress)) = (line_with("deadlock"), scn.progress) {
         c.push(
-            "LOCK-08",
+            progress,
             Status::Fail(format!("loom found a deadlock (a lost wake-up): {l}")),
         );
-        "LOCK-08"
+        progress
     } else {
         let tail: Vec<&str> = all.lines().rev().take(5).collect();
         c.push(
@@ -317,7 +312,7 @@ fn interpret(scn: Scenario, ok: bool, out: &str, err: &str, c: &mut Checks) -> S
         );
         HARNESS
     };
-    for other in scn.clauses().iter().filter(|x| **x != failed) {
+    for other in scn.clauses.iter().filter(|x| **x != failed) {
         c.not_checkable(other, "loom stopped at the first failing interleaving");
     }
     format!("rejected: {failed}")
@@ -325,18 +320,24 @@ fn interpret(scn: Scenario, ok: bool, out: &str, err: &str, c: &mut Checks) -> S
 
 /// Runs the loom driver on `subjects`.
 pub fn run(cfg: &Config, subjects: &[Subject]) -> Vec<Record> {
-    let mut out = super::run_scenarios(cfg, DRIVER, subjects, &SCENARIOS, |s, scn| {
+    let skip = |scn: &ScenarioInfo| {
+        if scn.needs_clock {
+            Some(crate::scenarios::NO_CLOCK)
+        } else {
+            scn.not_for_loom
+        }
+    };
+    super::run_scenarios(cfg, DRIVER, subjects, skip, |s, scn| {
         let mut recs = run_check(cfg, s, scn, "", &[]);
-        let deep = cfg.effort == Effort::Full && scn != Scenario::Sequential;
+        let concurrent = (scn.workers)(&Budget::of(cfg.effort).params) > 1;
+        let deep = cfg.effort == Effort::Full && concurrent;
         if deep && !super::rejects(s, &recs) {
             let mut env = DEEP.to_vec();
-            if scn == Scenario::WakeOnRelease {
+            if !scn.repeat {
                 env[2].1 = "5";
             }
             recs.extend(run_check(cfg, s, scn, " (deep)", &env));
         }
         recs
-    });
-    out.extend(super::no_clock_records(DRIVER, subjects));
-    out
+    })
 }

@@ -11,10 +11,10 @@
 
 use std::time::{Duration, Instant};
 
+use crate::family::ScenarioInfo;
 use crate::report::{Record, Status};
-use crate::scenarios::lock::Scenario;
 use crate::scenarios::Checks;
-use crate::subject::{BugClass, LockSubject, Subject};
+use crate::subject::{BugClass, Subject, Testable};
 
 #[cfg(twinsync_loom)]
 pub mod loom;
@@ -54,8 +54,8 @@ pub struct Config {
     pub effort: Effort,
     /// Seed for the randomised drivers (proptest, shuttle); a fixed default when `None`.
     pub seed: Option<u64>,
-    /// Run only these scenarios (all when empty).
-    pub scenarios: Vec<Scenario>,
+    /// Run only the scenarios with these names (all when empty).
+    pub scenarios: Vec<String>,
     /// Print progress lines to stderr.
     pub progress: bool,
     /// The `twinsync-conformance` executable that the loom driver re-invokes for each check
@@ -65,9 +65,9 @@ pub struct Config {
 }
 
 impl Config {
-    /// Whether `scenario` is selected.
-    pub fn wants(&self, scenario: Scenario) -> bool {
-        self.scenarios.is_empty() || self.scenarios.contains(&scenario)
+    /// Whether the scenario named `scenario` is selected.
+    pub fn wants(&self, scenario: &str) -> bool {
+        self.scenarios.is_empty() || self.scenarios.iter().any(|s| s == scenario)
     }
 
     /// The seed to use.
@@ -85,20 +85,20 @@ pub(crate) struct Entries {
     #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
     pub proptest: fn(&Config, &Subject) -> Vec<Record>,
     #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
-    pub threads: fn(&Config, &Subject, Scenario) -> Vec<Record>,
+    pub threads: fn(&Config, &Subject, &str) -> Vec<Record>,
     #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
     pub processes: Option<processes::Fns>,
     #[cfg(twinsync_loom)]
-    pub loom_child: fn(Scenario, &loom::Budget),
+    pub loom_child: fn(&str, &loom::Budget),
     #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
     pub shuttle: shuttle::Fns,
 }
 
 impl Entries {
-    pub(crate) fn local<L: LockSubject>() -> Entries {
+    pub(crate) fn local<L: Testable>() -> Entries {
         Entries {
             #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
-            proptest: proptest::run_subject::<L>,
+            proptest: <L::Family as crate::family::Family<L>>::proptest,
             #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
             threads: threads::run_scenario::<L>,
             #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
@@ -111,12 +111,17 @@ impl Entries {
     }
 
     #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
-    pub(crate) fn shared<L: crate::subject::SharedLockSubject>() -> Entries {
+    pub(crate) fn shared<L: crate::subject::SharedTestable>() -> Entries {
         Entries {
             processes: Some(processes::Fns::of::<L>()),
             ..Entries::local::<L>()
         }
     }
+}
+
+/// The scenario `name` of `L`'s family.
+pub(crate) fn scenario_of<L: Testable>(name: &str) -> Option<crate::family::Scenario<L>> {
+    crate::family::find::<L, L::Family>(name)
 }
 
 /// Why `driver` cannot reach a bug of `class`, or `None` if it can.
@@ -141,12 +146,15 @@ pub fn unreachable_reason(driver: &str, class: BugClass) -> Option<&'static str>
 /// Runs every subject's checks for one in-process driver, with progress and the control
 /// short-cut: a control already rejected by this driver is not run through further
 /// scenarios (each would only cost time, a hang detector's bound for some).
+///
+/// `skip` says why the driver cannot run a scenario (`None`: it can); such a scenario is
+/// reported by [`skipped_records`] instead.
 pub(crate) fn run_scenarios(
     cfg: &Config,
     driver: &'static str,
     subjects: &[Subject],
-    scenarios: &[Scenario],
-    mut run: impl FnMut(&Subject, Scenario) -> Vec<Record>,
+    skip: impl Fn(&ScenarioInfo) -> Option<&'static str>,
+    mut run: impl FnMut(&Subject, &ScenarioInfo) -> Vec<Record>,
 ) -> Vec<Record> {
     let mut out = Vec::new();
     for subj in subjects {
@@ -155,8 +163,14 @@ pub(crate) fn run_scenarios(
             out.push(r);
             continue;
         }
-        for &scn in scenarios.iter().filter(|s| cfg.wants(**s)) {
-            progress(cfg, driver, subj.name, scn.name(), None, "start");
+        for scn in (subj.scenarios)().iter().filter(|s| cfg.wants(s.name)) {
+            if let Some(why) = skip(scn) {
+                if !subj.is_control() {
+                    out.extend(skipped_records(driver, subj, scn, why));
+                }
+                continue;
+            }
+            progress(cfg, driver, subj.name, scn.name, None, "start");
             let t0 = Instant::now();
             let recs = run(subj, scn);
             let verdict = if recs.iter().any(Record::failed) {
@@ -168,7 +182,7 @@ pub(crate) fn run_scenarios(
                 cfg,
                 driver,
                 subj.name,
-                scn.name(),
+                scn.name,
                 Some(t0.elapsed()),
                 verdict,
             );
@@ -287,7 +301,7 @@ pub(crate) fn runner_exe(cfg: &Config) -> String {
 /// The runner command line that reruns one scenario of `subj` under `driver` at `cfg`'s
 /// effort. (Real threads and processes cannot replay a schedule; this reruns the same check.)
 #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
-pub(crate) fn rerun_command(cfg: &Config, driver: &str, subj: &Subject, scn: Scenario) -> String {
+pub(crate) fn rerun_command(cfg: &Config, driver: &str, subj: &Subject, scn: &str) -> String {
     let full = if cfg.effort == Effort::Full {
         " --full"
     } else {
@@ -297,24 +311,28 @@ pub(crate) fn rerun_command(cfg: &Config, driver: &str, subj: &Subject, scn: Sce
         "{} --driver {driver} --subject {} --scenario {}{full}",
         runner_exe(cfg),
         subj.name,
-        scn.name()
+        scn
     )
 }
 
-/// For a checker without a clock: LOCK-03 is not checkable, one record per real subject.
-#[cfg(any(twinsync_loom, twinsync_shuttle))]
-pub(crate) fn no_clock_records(driver: &str, subjects: &[Subject]) -> Vec<Record> {
-    let mut out = Vec::new();
-    for s in subjects.iter().filter(|s| !s.is_control()) {
-        let mut c = Checks::default();
-        c.not_checkable(
-            "LOCK-03",
-            "no clock in the model: timed waits time out at once",
-        );
-        let check = Scenario::TimeoutOnHeld.name();
-        out.extend(records(&c, s, driver, check, Duration::ZERO, None));
+/// Records for a scenario a driver cannot run: its clock clauses (or, when `why` is not about
+/// the clock, all its clauses) are not checkable, with the reason.
+pub(crate) fn skipped_records(
+    driver: &str,
+    subj: &Subject,
+    scn: &ScenarioInfo,
+    why: &str,
+) -> Vec<Record> {
+    let mut c = Checks::default();
+    let clauses = if scn.needs_clock && why == crate::scenarios::NO_CLOCK {
+        scn.clock_clauses
+    } else {
+        scn.clauses
+    };
+    for clause in clauses {
+        c.not_checkable(clause, why);
     }
-    out
+    records(&c, subj, driver, scn.name, Duration::ZERO, None)
 }
 
 /// The text of a panic payload.

@@ -9,7 +9,7 @@
 //! runner binary may hold leaked threads from the thread driver's hang detection. (`fork`
 //! from such a parent can leave the child waiting forever on a lock another thread held,
 //! malloc's for one.) State crosses `exec` only in *named* segments, so the parent creates
-//! the lock ([`SharedLockSubject::create_named`]) and a [`Scratch`] segment, passes both
+//! the subject ([`SharedTestable::create_named`]) and a [`Scratch`] segment, passes both
 //! names in the worker's argument, and each worker opens them and counts itself in
 //! [`Scratch::attached`]. The parent unlinks both names as soon as every worker has attached
 //! (the mappings stay valid until the processes exit), so a run killed midway leaves no
@@ -22,7 +22,7 @@
 //! # Hangs
 //!
 //! The parent polls every worker with [`Worker::join_timeout`]; a worker still running after
-//! the watchdog bound is recorded as a LOCK-08 failure, killed (`SIGKILL`) and reaped.
+//! the watchdog bound is recorded as a failure of the scenario's progress clause, killed (`SIGKILL`) and reaped.
 
 use std::time::{Duration, Instant};
 
@@ -30,24 +30,24 @@ use twinsync::process::{unique_name, unlink, Shared};
 use twinsync::sync::atomic::Ordering::{Acquire, Release};
 use twinsync::worker::{Exit, Kind, StartMethod, Worker};
 
-use super::threads::{conclude, run_rounds, Budget, Outcome};
-use super::Config;
+use super::threads::{conclude, run_rounds, unknown_scenario, Budget, Outcome};
+use super::{records, scenario_of, Config};
+use crate::family::Scenario;
 use crate::report::{Record, HARNESS};
-use crate::scenarios::lock::{body, clause_bit, Params, Scenario, Scratch};
-use crate::scenarios::Checks;
-use crate::subject::{SharedLockSubject, Subject};
+use crate::scenarios::{clause_bit, Checks, Params, Scratch};
+use crate::subject::{SharedTestable, Subject};
 
 const DRIVER: &str = "processes";
 
 /// The process-driver functions of one subject type.
 #[derive(Clone, Copy)]
 pub struct Fns {
-    run: fn(&Config, &Subject, Scenario) -> Vec<Record>,
+    run: fn(&Config, &Subject, &str) -> Vec<Record>,
     child: fn(&ChildArg) -> Result<Checks, String>,
 }
 
 impl Fns {
-    pub(crate) fn of<L: SharedLockSubject>() -> Fns {
+    pub(crate) fn of<L: SharedTestable>() -> Fns {
         Fns {
             run: run_scenario::<L>,
             child: child::<L>,
@@ -60,9 +60,9 @@ impl Fns {
 pub struct ChildArg {
     /// Subject name (looked up among the built-in subjects).
     pub subject: String,
-    /// Scenario.
-    pub scenario: Scenario,
-    /// Name of the lock's segment.
+    /// Scenario name.
+    pub scenario: String,
+    /// Name of the subject's segment.
     pub lock: String,
     /// Name of the scratch segment.
     pub scratch: String,
@@ -77,7 +77,7 @@ impl ChildArg {
         format!(
             "{}\n{}\n{}\n{}\n{}\n{}",
             self.subject,
-            self.scenario.name(),
+            self.scenario,
             self.lock,
             self.scratch,
             self.me,
@@ -94,7 +94,7 @@ impl ChildArg {
         };
         Some(ChildArg {
             subject: subject.to_owned(),
-            scenario: Scenario::from_name(scenario)?,
+            scenario: scenario.to_owned(),
             lock: lock.to_owned(),
             scratch: scratch.to_owned(),
             me: me.parse().ok()?,
@@ -125,34 +125,44 @@ twinsync::entry_point!(
     pub static WORKER = worker_main
 );
 
-fn child<L: SharedLockSubject>(a: &ChildArg) -> Result<Checks, String> {
-    let lock = L::open_named(&a.lock).map_err(|e| format!("cannot open the lock: {e}"))?;
+fn child<L: SharedTestable>(a: &ChildArg) -> Result<Checks, String> {
+    let scn = scenario_of::<L>(&a.scenario)
+        .ok_or_else(|| format!("no scenario {:?} for {}", a.scenario, L::NAME))?;
+    let lock = L::open_named(&a.lock).map_err(|e| format!("cannot open the subject: {e}"))?;
     let s =
         Shared::<Scratch>::open(&a.scratch).map_err(|e| format!("cannot open the scratch: {e}"))?;
     s.attached.fetch_add(1, Release);
-    let checks = body(a.scenario, &lock, &s, a.me, &a.params);
+    let checks = scn.run_body(&lock, &s, a.me, &a.params);
     s.publish(&checks);
     Ok(checks)
 }
 
-fn run_scenario<L: SharedLockSubject>(cfg: &Config, subj: &Subject, scn: Scenario) -> Vec<Record> {
-    run_rounds(cfg, DRIVER, subj, scn, |b| round::<L>(subj, scn, b))
+fn run_scenario<L: SharedTestable>(cfg: &Config, subj: &Subject, name: &str) -> Vec<Record> {
+    let Some(scn) = scenario_of::<L>(name) else {
+        let c = unknown_scenario(name);
+        return records(&c, subj, DRIVER, name, Duration::ZERO, None);
+    };
+    run_rounds(cfg, DRIVER, subj, &scn.info, |b| round::<L>(subj, &scn, b))
 }
 
-fn round<L: SharedLockSubject>(subj: &Subject, scn: Scenario, b: &Budget) -> Checks {
+fn round<L: SharedTestable>(subj: &Subject, scn: &Scenario<L>, b: &Budget) -> Checks {
     let mut checks = Checks::default();
     match (unique_name("tsc-lock"), unique_name("tsc-scratch")) {
         (Ok(ln), Ok(sn)) => {
             match (L::create_named(&ln), Shared::create(&sn, Scratch::new())) {
                 (Ok(_lock), Ok(scratch)) => {
-                    let out = run_workers(subj, scn, &ln, &sn, b, &scratch);
+                    let unlink_all = || {
+                        L::unlink_named(&ln);
+                        let _ = unlink(&sn);
+                    };
+                    let out = run_workers(subj, scn, &ln, &sn, b, &scratch, &unlink_all);
                     checks = conclude(scn, &scratch, &b.params, out, b.watchdog);
                 }
                 (l, s) => checks.check(HARNESS, false, || {
                     format!("cannot create the segments: {:?} / {:?}", l.err(), s.err())
                 }),
             }
-            let _ = unlink(&ln);
+            L::unlink_named(&ln);
             let _ = unlink(&sn);
         }
         (l, s) => checks.check(HARNESS, false, || {
@@ -162,22 +172,23 @@ fn round<L: SharedLockSubject>(subj: &Subject, scn: Scenario, b: &Budget) -> Che
     checks
 }
 
-fn run_workers(
+fn run_workers<L>(
     subj: &Subject,
-    scn: Scenario,
+    scn: &Scenario<L>,
     lock: &str,
     scratch_name: &str,
     b: &Budget,
     scratch: &Scratch,
+    unlink_all: &dyn Fn(),
 ) -> Outcome {
     let t0 = Instant::now();
     let mut checks = Checks::default();
     let mut workers: Vec<Option<Worker>> = Vec::new();
     let mut panics: Vec<String> = Vec::new();
-    for me in 0..scn.workers(&b.params) {
+    for me in 0..(scn.info.workers)(&b.params) {
         let arg = ChildArg {
             subject: subj.name.to_owned(),
-            scenario: scn,
+            scenario: scn.info.name.to_owned(),
             lock: lock.to_owned(),
             scratch: scratch_name.to_owned(),
             me,
@@ -194,8 +205,7 @@ fn run_workers(
     while running > 0 {
         if !unlinked && scratch.attached.load(Acquire) as usize >= workers.len() {
             // Every worker has both segments mapped: the names are no longer needed.
-            let _ = unlink(lock);
-            let _ = unlink(scratch_name);
+            unlink_all();
             unlinked = true;
         }
         let limit = match violation_seen {
@@ -234,7 +244,13 @@ fn run_workers(
         checks.check(clause, false, || format!("worker panicked: {m}"));
     }
     let (passed, failed) = (scratch.passed.load(Acquire), scratch.failed.load(Acquire));
-    for clause in crate::spec::lock::CLAUSES.iter().map(|c| c.id) {
+    let catalog = scn
+        .info
+        .clauses
+        .first()
+        .and_then(|c| crate::spec::catalog_of(c))
+        .unwrap_or(&[]);
+    for clause in catalog.iter().map(|c| c.id) {
         let Some(bit) = clause_bit(clause) else {
             continue;
         };
@@ -256,8 +272,14 @@ pub fn run(cfg: &Config, subjects: &[Subject]) -> Vec<Record> {
         .filter(|s| s.entry.processes.is_some())
         .copied()
         .collect();
-    super::run_scenarios(cfg, DRIVER, &shared, &Scenario::ALL, |s, scn| {
-        let fns = s.entry.processes.expect("filtered above");
-        (fns.run)(cfg, s, scn)
-    })
+    super::run_scenarios(
+        cfg,
+        DRIVER,
+        &shared,
+        |_| None,
+        |s, scn| {
+            let fns = s.entry.processes.expect("filtered above");
+            (fns.run)(cfg, s, scn.name)
+        },
+    )
 }

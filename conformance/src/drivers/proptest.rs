@@ -21,7 +21,7 @@ use twinsync::TIMEOUT_MAX;
 use super::{progress, Config, Effort};
 use crate::report::{Record, Status};
 use crate::spec::lock::{apply, timeout_ok, GuardForm, LockModel, LockOp, LockResult};
-use crate::subject::{LockSubject, Subject};
+use crate::subject::{Subject, Testable};
 
 const DRIVER: &str = "proptest";
 
@@ -70,7 +70,7 @@ pub fn feasible(model: &LockModel, op: LockOp) -> bool {
 
 /// Runs `ops` (skipping the infeasible ones) on a fresh `L` and on the model. Returns the
 /// clauses exercised, or the first disagreement as `(clause, message)`.
-pub fn run_sequence<L: LockSubject>(
+pub fn run_sequence<L: Testable + twinsync::LockApi>(
     ops: &[LockOp],
 ) -> Result<BTreeSet<&'static str>, (&'static str, String)> {
     let lock = L::make().map_err(|e| ("HARNESS", format!("cannot make the lock: {e}")))?;
@@ -123,7 +123,7 @@ fn seed_bytes(seed: u64) -> [u8; 32] {
 }
 
 /// Runs the proptest driver on subject `L`.
-pub fn run_subject<L: LockSubject>(cfg: &Config, subj: &Subject) -> Vec<Record> {
+pub fn run_subject<L: Testable + twinsync::LockApi>(cfg: &Config, subj: &Subject) -> Vec<Record> {
     let (cases, len) = budget(cfg.effort);
     let seed = cfg.seed();
     let t0 = Instant::now();

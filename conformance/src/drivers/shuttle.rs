@@ -21,21 +21,13 @@ use std::time::{Duration, Instant};
 use shuttle::scheduler::{PctScheduler, RandomScheduler, Scheduler};
 use shuttle::{FailurePersistence, Runner};
 
-use super::{panic_message, records, Config, Effort};
+use super::{panic_message, records, scenario_of, Config, Effort};
+use crate::family::{Scenario, ScenarioInfo};
 use crate::report::{Record, Status, HARNESS};
-use crate::scenarios::lock::{body, finish, Params, Scenario, Scratch};
-use crate::scenarios::Checks;
-use crate::subject::{LockSubject, Subject};
+use crate::scenarios::{Checks, Params, Scratch};
+use crate::subject::{Subject, Testable};
 
 const DRIVER: &str = "shuttle";
-
-/// Scenarios shuttle runs; [`Scenario::TimeoutOnHeld`] needs a clock and is reported n/c.
-pub const SCENARIOS: [Scenario; 4] = [
-    Scenario::Sequential,
-    Scenario::CrossRelease,
-    Scenario::WakeOnRelease,
-    Scenario::MutualExclusion,
-];
 
 /// Budgets of the shuttle driver.
 #[derive(Clone, Copy, Debug)]
@@ -81,12 +73,12 @@ pub fn schedule_dir() -> PathBuf {
 /// The shuttle-driver functions of one subject type.
 #[derive(Clone, Copy)]
 pub struct Fns {
-    check: fn(&Config, &Subject, Scenario) -> Vec<Record>,
-    replay: fn(Scenario, &Path),
+    check: fn(&Config, &Subject, &str) -> Vec<Record>,
+    replay: fn(&str, &Path),
 }
 
 impl Fns {
-    pub(crate) fn of<L: LockSubject>() -> Fns {
+    pub(crate) fn of<L: Testable>() -> Fns {
         Fns {
             check: check::<L>,
             replay: replay::<L>,
@@ -95,23 +87,23 @@ impl Fns {
 }
 
 /// The model body: workers on shuttle threads, then the end-of-run check.
-fn model<L: LockSubject>(scn: Scenario, p: Params) -> impl Fn() + Send + Sync + 'static {
+fn model<L: Testable>(scn: Scenario<L>, p: Params) -> impl Fn() + Send + Sync + 'static {
     move || {
-        let lock = Arc::new(L::make().expect("[HARNESS] cannot make the lock"));
+        let lock = Arc::new(L::make().expect("[HARNESS] cannot make the subject"));
         let scratch = Arc::new(Scratch::new());
-        let handles: Vec<_> = (0..scn.workers(&p))
+        let handles: Vec<_> = (0..(scn.info.workers)(&p))
             .map(|me| {
                 let (lock, scratch) = (Arc::clone(&lock), Arc::clone(&scratch));
                 shuttle::thread::spawn(move || {
                     // Checks panic at the first failure under a checker; nothing to return.
-                    let _ = body(scn, &*lock, &scratch, me, &p);
+                    let _ = scn.run_body(&*lock, &scratch, me, &p);
                 })
             })
             .collect();
         for h in handles {
             h.join().expect("a worker panicked");
         }
-        let _ = finish(scn, &scratch, &p);
+        let _ = scn.run_finish(&scratch, &p);
     }
 }
 
@@ -137,8 +129,16 @@ fn explore<S: Scheduler + 'static>(
     .map_err(|e| panic_message(&*e))
 }
 
-fn check<L: LockSubject>(cfg: &Config, subj: &Subject, scn: Scenario) -> Vec<Record> {
+fn check<L: Testable>(cfg: &Config, subj: &Subject, name: &str) -> Vec<Record> {
     let t0 = Instant::now();
+    let Some(scn) = scenario_of::<L>(name) else {
+        let mut c = Checks::default();
+        c.push(
+            HARNESS,
+            Status::Fail(format!("no scenario {name:?} for {}", L::NAME)),
+        );
+        return records(&c, subj, DRIVER, name, Duration::ZERO, None);
+    };
     let b = Budget::of(cfg.effort);
     let _ = std::fs::create_dir_all(schedule_dir());
     let mut c = Checks::default();
@@ -146,7 +146,7 @@ fn check<L: LockSubject>(cfg: &Config, subj: &Subject, scn: Scenario) -> Vec<Rec
     let seed = cfg.seed();
     // One worker has no schedule to vary: a few random runs, and no PCT (which refuses a
     // body without concurrency).
-    let (random, pct) = if scn.workers(&b.params) == 1 {
+    let (random, pct) = if (scn.info.workers)(&b.params) == 1 {
         (10, 0)
     } else {
         (b.random, b.pct)
@@ -175,14 +175,13 @@ fn check<L: LockSubject>(cfg: &Config, subj: &Subject, scn: Scenario) -> Vec<Rec
         let before = schedules();
         let Err(msg) = run() else { continue };
         let file = schedules().into_iter().find(|p| !before.contains(p));
-        let failed = if let Some(clause) = crate::spec::clause_in(&msg) {
-            clause
-        } else if msg.contains("deadlock") {
-            "LOCK-08"
-        } else {
-            HARNESS
+        let deadlock = msg.contains("deadlock");
+        let failed = match (crate::spec::clause_in(&msg), scn.info.progress) {
+            (Some(clause), _) => clause,
+            (None, Some(progress)) if deadlock => progress,
+            _ => HARNESS,
         };
-        let what = if failed == "LOCK-08" && msg.contains("deadlock") {
+        let what = if deadlock && Some(failed) == scn.info.progress {
             format!("shuttle ({name} scheduler) found a deadlock (a lost wake-up): {msg}")
         } else {
             format!("shuttle ({name} scheduler): {msg}")
@@ -194,47 +193,50 @@ fn check<L: LockSubject>(cfg: &Config, subj: &Subject, scn: Scenario) -> Vec<Rec
                 super::runner_exe(cfg),
                 f.display(),
                 subj.name,
-                scn.name()
+                scn.info.name
             ),
             None => format!(
                 "{} --driver shuttle --subject {} --scenario {} --seed {seed} (no schedule file was written)",
                 super::runner_exe(cfg),
                 subj.name,
-                scn.name()
+                scn.info.name
             ),
         });
-        for other in scn.clauses().iter().filter(|x| **x != failed) {
+        for other in scn.info.clauses.iter().filter(|x| **x != failed) {
             c.not_checkable(other, "shuttle stopped at the first failing schedule");
         }
         break;
     }
     if replay.is_none() {
-        for clause in scn.clauses() {
-            if *clause == "LOCK-03" {
+        // Every clause passed in every schedule; a clause whose check needs a clock
+        // (`check_timed`) only had its result part checked.
+        for clause in scn.info.clauses {
+            if scn.info.clock_clauses.contains(clause) {
                 c.not_checkable(clause, crate::scenarios::NO_CLOCK);
             } else {
                 c.push(clause, Status::Pass);
             }
         }
     }
-    records(&c, subj, DRIVER, scn.name(), t0.elapsed(), replay)
+    records(&c, subj, DRIVER, scn.info.name, t0.elapsed(), replay)
 }
 
-fn replay<L: LockSubject>(scn: Scenario, file: &Path) {
+fn replay<L: Testable>(name: &str, file: &Path) {
     let b = Budget::of(Effort::Quick);
+    let scn = scenario_of::<L>(name)
+        .unwrap_or_else(|| panic!("[HARNESS] no scenario {name:?} for {}", L::NAME));
     shuttle::replay_from_file(model::<L>(scn, b.params), file);
 }
 
 /// Replays a persisted failing schedule (`--shuttle-replay`); panics as the failure did.
-pub fn replay_subject(subj: &Subject, scn: Scenario, file: &Path) {
-    (subj.entry.shuttle.replay)(scn, file)
+pub fn replay_subject(subj: &Subject, scenario: &str, file: &Path) {
+    (subj.entry.shuttle.replay)(scenario, file)
 }
 
 /// Runs the shuttle driver on `subjects`.
 pub fn run(cfg: &Config, subjects: &[Subject]) -> Vec<Record> {
-    let mut out = super::run_scenarios(cfg, DRIVER, subjects, &SCENARIOS, |s, scn| {
-        (s.entry.shuttle.check)(cfg, s, scn)
-    });
-    out.extend(super::no_clock_records(DRIVER, subjects));
-    out
+    let skip = |scn: &ScenarioInfo| scn.needs_clock.then_some(crate::scenarios::NO_CLOCK);
+    super::run_scenarios(cfg, DRIVER, subjects, skip, |s, scn| {
+        (s.entry.shuttle.check)(cfg, s, scn.name)
+    })
 }

@@ -17,11 +17,11 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{panic_message, records, Config, Effort};
+use super::{panic_message, records, scenario_of, Config, Effort};
+use crate::family::{Scenario, ScenarioInfo};
 use crate::report::{Record, HARNESS};
-use crate::scenarios::lock::{body, finish, Params, Scenario, Scratch};
-use crate::scenarios::Checks;
-use crate::subject::{LockSubject, Subject};
+use crate::scenarios::{Checks, Params, Scratch};
+use crate::subject::{Subject, Testable};
 
 const DRIVER: &str = "threads";
 
@@ -30,12 +30,12 @@ const DRIVER: &str = "threads";
 pub struct Budget {
     /// Scenario sizes.
     pub params: Params,
-    /// How long a scenario may run before it counts as hung (LOCK-08).
+    /// How long a scenario may run before it counts as hung (its progress clause fails).
     pub watchdog: Duration,
     /// After a mutual-exclusion violation, how long to wait for the remaining workers.
     pub grace: Duration,
-    /// [`Scenario::MutualExclusion`] is repeated with fresh state until this much time has
-    /// passed (or a round fails).
+    /// A race-sensitive scenario ([`ScenarioInfo::repeat`]) is repeated with fresh state until
+    /// this much time has passed (or a round fails).
     pub min_time: Duration,
 }
 
@@ -73,32 +73,51 @@ pub(crate) struct Outcome {
     pub hung: usize,
 }
 
-/// Adds the verdicts every driver with real workers adds: LOCK-08 when some worker hung,
-/// the end-of-run check, and a harness failure for workers that could not start.
-pub(crate) fn conclude(
-    scn: Scenario,
+/// Adds the verdicts every driver with real workers adds: the progress clause when some
+/// worker hung, the end-of-run check, and a harness failure for workers that could not start.
+pub(crate) fn conclude<S>(
+    scn: &Scenario<S>,
     s: &Scratch,
     p: &Params,
     mut out: Outcome,
     watchdog: Duration,
 ) -> Checks {
     if out.hung > 0 {
-        out.checks.check("LOCK-08", false, || {
+        let clause = scn.info.progress.unwrap_or(HARNESS);
+        out.checks.check(clause, false, || {
             format!(
                 "{} worker(s) of {} still blocked after the {watchdog:?} watchdog: the run did not \
                  terminate",
-                out.hung,
-                scn.name()
+                out.hung, scn.info.name
             )
         });
     }
-    out.checks.merge(finish(scn, s, p));
+    out.checks.merge(scn.run_finish(s, p));
     out.checks
 }
 
+/// A harness failure for a scenario name the subject's family does not have.
+pub(crate) fn unknown_scenario(name: &str) -> Checks {
+    let mut c = Checks::default();
+    c.check(HARNESS, false, || {
+        format!("no scenario {name:?} in this family")
+    });
+    c
+}
+
 /// Runs one scenario on subject `L` with std threads.
-pub fn run_scenario<L: LockSubject>(cfg: &Config, subj: &Subject, scn: Scenario) -> Vec<Record> {
-    run_rounds(cfg, DRIVER, subj, scn, |b| round::<L>(scn, b))
+pub fn run_scenario<L: Testable>(cfg: &Config, subj: &Subject, name: &str) -> Vec<Record> {
+    let Some(scn) = scenario_of::<L>(name) else {
+        return records(
+            &unknown_scenario(name),
+            subj,
+            DRIVER,
+            name,
+            Duration::ZERO,
+            None,
+        );
+    };
+    run_rounds(cfg, DRIVER, subj, &scn.info, |b| round::<L>(&scn, b))
 }
 
 /// Runs `round` under `cfg`'s budget as [`repeat`] does, and turns the outcome into records
@@ -107,32 +126,25 @@ pub(crate) fn run_rounds(
     cfg: &Config,
     driver: &str,
     subj: &Subject,
-    scn: Scenario,
+    scn: &ScenarioInfo,
     mut round: impl FnMut(&Budget) -> Checks,
 ) -> Vec<Record> {
     let b = Budget::of(cfg.effort);
     let t0 = Instant::now();
     let checks = repeat(scn, &b, || round(&b));
-    let replay = super::rerun_command(cfg, driver, subj, scn);
-    records(
-        &checks,
-        subj,
-        driver,
-        scn.name(),
-        t0.elapsed(),
-        Some(replay),
-    )
+    let replay = super::rerun_command(cfg, driver, subj, scn.name);
+    records(&checks, subj, driver, scn.name, t0.elapsed(), Some(replay))
 }
 
-/// Runs `round` once, or for [`Scenario::MutualExclusion`] again and again until
-/// [`Budget::min_time`] has passed or a round fails: one round of a race-sensitive scenario
-/// may not hit the race (the bug's window can be a few instructions wide).
-pub(crate) fn repeat(scn: Scenario, b: &Budget, mut round: impl FnMut() -> Checks) -> Checks {
+/// Runs `round` once, or for a race-sensitive scenario ([`ScenarioInfo::repeat`]) again and
+/// again until [`Budget::min_time`] has passed or a round fails: one round may not hit the
+/// race (the bug's window can be a few instructions wide).
+pub(crate) fn repeat(scn: &ScenarioInfo, b: &Budget, mut round: impl FnMut() -> Checks) -> Checks {
     let t0 = Instant::now();
     let mut all = Checks::default();
     loop {
         let c = round();
-        let stop = c.failed() || scn != Scenario::MutualExclusion || t0.elapsed() >= b.min_time;
+        let stop = c.failed() || !scn.repeat || t0.elapsed() >= b.min_time;
         all.merge(c);
         if stop {
             return all;
@@ -140,25 +152,26 @@ pub(crate) fn repeat(scn: Scenario, b: &Budget, mut round: impl FnMut() -> Check
     }
 }
 
-fn round<L: LockSubject>(scn: Scenario, b: &Budget) -> Checks {
+fn round<L: Testable>(scn: &Scenario<L>, b: &Budget) -> Checks {
     let p = b.params;
     let t0 = Instant::now();
     let lock = match L::make() {
         Ok(l) => Arc::new(l),
         Err(e) => {
             let mut c = Checks::default();
-            c.check(HARNESS, false, || format!("cannot make the lock: {e}"));
+            c.check(HARNESS, false, || format!("cannot make the subject: {e}"));
             return c;
         }
     };
     let scratch = Arc::new(Scratch::new());
     let (tx, rx) = mpsc::channel::<Checks>();
-    let n = scn.workers(&p);
+    let n = (scn.info.workers)(&p);
     let mut handles = Vec::new();
     for me in 0..n {
         let (lock, scratch, tx) = (Arc::clone(&lock), Arc::clone(&scratch), tx.clone());
+        let scn = *scn;
         handles.push(std::thread::spawn(move || {
-            let c = catch_unwind(AssertUnwindSafe(|| body(scn, &*lock, &scratch, me, &p)))
+            let c = catch_unwind(AssertUnwindSafe(|| scn.run_body(&*lock, &scratch, me, &p)))
                 .unwrap_or_else(|e| {
                     let mut c = Checks::default();
                     let msg = panic_message(&*e);
@@ -211,7 +224,11 @@ fn round<L: LockSubject>(scn: Scenario, b: &Budget) -> Checks {
 
 /// Runs the real-thread driver on `subjects`.
 pub fn run(cfg: &Config, subjects: &[Subject]) -> Vec<Record> {
-    super::run_scenarios(cfg, DRIVER, subjects, &Scenario::ALL, |s, scn| {
-        (s.entry.threads)(cfg, s, scn)
-    })
+    super::run_scenarios(
+        cfg,
+        DRIVER,
+        subjects,
+        |_| None,
+        |s, scn| (s.entry.threads)(cfg, s, scn.name),
+    )
 }

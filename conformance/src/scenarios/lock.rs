@@ -2,259 +2,112 @@
 //!
 //! | scenario | workers | clauses |
 //! |---|---|---|
-//! | [`Scenario::Sequential`] | 1 | LOCK-01..05, 09, 10 |
-//! | [`Scenario::CrossRelease`] | 2 | LOCK-06 |
-//! | [`Scenario::WakeOnRelease`] | 1 holder + `waiters` | LOCK-08, LOCK-07 |
-//! | [`Scenario::MutualExclusion`] | `workers` | LOCK-07, LOCK-11, LOCK-08 |
-//! | [`Scenario::TimeoutOnHeld`] | 2 | LOCK-03, LOCK-02 |
+//! | [`SEQUENTIAL`] | 1 | LOCK-01..05, 09, 10 |
+//! | [`CROSS_RELEASE`] | 2 | LOCK-06 |
+//! | [`WAKE_ON_RELEASE`] | 1 holder + `waiters` | LOCK-08, LOCK-07 |
+//! | [`MUTUAL_EXCLUSION`] | `workers` | LOCK-07, LOCK-11, LOCK-08 |
+//! | [`TIMEOUT_ON_HELD`] | 2 | LOCK-03, LOCK-02 |
 
 use std::time::{Duration, Instant};
 
-use twinsync::sync::atomic::{AtomicU32, AtomicU64, Ordering::*};
+use twinsync::sync::atomic::Ordering::*;
 use twinsync::{Error, LockApi, TIMEOUT_MAX};
 
-use super::{spin_until, wait_until_blocked, worker_id, yield_now, Checks, HAS_CLOCK};
+use super::{
+    spin_until, wait_until_blocked, worker_id, yield_now, Checks, Params, Scratch, HAS_CLOCK,
+};
+use crate::family::{no_finish, Scenario, ScenarioInfo};
 
-/// Most workers a scenario may have (the size of [`Scratch::ids`]).
-pub const MAX_WORKERS: usize = 8;
-
-/// The scenarios, in the order drivers run them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Scenario {
-    /// One worker walks through every operation on a free and a held lock.
-    Sequential,
-    /// Worker 0 acquires, worker 1 releases.
-    CrossRelease,
-    /// Worker 0 holds the lock until every other worker sleeps in `acquire`, then releases;
-    /// every sleeper must get the lock in turn.
-    WakeOnRelease,
-    /// Every worker loops: acquire (rotating through the acquire forms), check it is alone,
-    /// increment a shared counter non-atomically, release.
-    MutualExclusion,
-    /// Worker 0 holds the lock while worker 1 times out on it.
-    TimeoutOnHeld,
-}
-
-impl Scenario {
-    /// Every scenario.
-    pub const ALL: [Scenario; 5] = [
-        Scenario::Sequential,
-        Scenario::CrossRelease,
-        Scenario::WakeOnRelease,
-        Scenario::MutualExclusion,
-        Scenario::TimeoutOnHeld,
-    ];
-
-    /// Its name in reports and on command lines.
-    pub fn name(self) -> &'static str {
-        match self {
-            Scenario::Sequential => "sequential",
-            Scenario::CrossRelease => "cross_release",
-            Scenario::WakeOnRelease => "wake_on_release",
-            Scenario::MutualExclusion => "mutual_exclusion",
-            Scenario::TimeoutOnHeld => "timeout_on_held",
+/// The Lock scenarios, in the order drivers run them.
+pub fn scenarios<L: LockApi>() -> Vec<Scenario<L>> {
+    fn info(
+        name: &'static str,
+        clauses: &'static [&'static str],
+        workers: fn(&Params) -> usize,
+    ) -> ScenarioInfo {
+        ScenarioInfo {
+            name,
+            clauses,
+            workers,
+            progress: clauses.contains(&"LOCK-08").then_some("LOCK-08"),
+            repeat: false,
+            needs_clock: false,
+            clock_clauses: &[],
+            not_for_loom: None,
         }
     }
-
-    /// Looks a scenario up by [`name`](Self::name).
-    pub fn from_name(name: &str) -> Option<Scenario> {
-        Scenario::ALL.into_iter().find(|s| s.name() == name)
-    }
-
-    /// The clauses it checks.
-    pub fn clauses(self) -> &'static [&'static str] {
-        match self {
-            Scenario::Sequential => &[
-                "LOCK-01", "LOCK-02", "LOCK-03", "LOCK-04", "LOCK-05", "LOCK-09", "LOCK-10",
-            ],
-            Scenario::CrossRelease => &["LOCK-06"],
-            Scenario::WakeOnRelease => &["LOCK-08", "LOCK-07"],
-            Scenario::MutualExclusion => &["LOCK-07", "LOCK-11", "LOCK-08"],
-            Scenario::TimeoutOnHeld => &["LOCK-03", "LOCK-02"],
-        }
-    }
-
-    /// How many workers it runs with `p`.
-    pub fn workers(self, p: &Params) -> usize {
-        match self {
-            Scenario::Sequential => 1,
-            Scenario::CrossRelease | Scenario::TimeoutOnHeld => 2,
-            Scenario::WakeOnRelease => 1 + p.waiters,
-            Scenario::MutualExclusion => p.workers,
-        }
-    }
-
-    /// Whether termination (LOCK-08) is one of its clauses: a driver that sees it hang
-    /// records a LOCK-08 failure.
-    pub fn checks_progress(self) -> bool {
-        self.clauses().contains(&"LOCK-08")
-    }
+    vec![
+        Scenario {
+            info: ScenarioInfo {
+                clock_clauses: &["LOCK-03"],
+                ..info(
+                    SEQUENTIAL,
+                    &[
+                        "LOCK-01", "LOCK-02", "LOCK-03", "LOCK-04", "LOCK-05", "LOCK-09", "LOCK-10",
+                    ],
+                    |_| 1,
+                )
+            },
+            body: |l, _, _, p, c| sequential(l, p, c),
+            finish: no_finish,
+        },
+        Scenario {
+            info: info(CROSS_RELEASE, &["LOCK-06"], |_| 2),
+            body: |l, s, me, _, c| cross_release(l, s, me, c),
+            finish: no_finish,
+        },
+        Scenario {
+            info: info(WAKE_ON_RELEASE, &["LOCK-08", "LOCK-07"], |p| 1 + p.waiters),
+            body: wake_on_release,
+            finish: no_finish,
+        },
+        Scenario {
+            info: ScenarioInfo {
+                repeat: true,
+                ..info(MUTUAL_EXCLUSION, &["LOCK-07", "LOCK-11", "LOCK-08"], |p| {
+                    p.workers
+                })
+            },
+            body: mutual_exclusion,
+            finish: mutual_exclusion_finish,
+        },
+        Scenario {
+            info: ScenarioInfo {
+                needs_clock: true,
+                clock_clauses: &["LOCK-03"],
+                ..info(TIMEOUT_ON_HELD, &["LOCK-03", "LOCK-02"], |_| 2)
+            },
+            body: timeout_on_held,
+            finish: no_finish,
+        },
+    ]
 }
 
-/// Sizes of a run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Params {
-    /// Workers in [`Scenario::MutualExclusion`] (at most [`MAX_WORKERS`]).
-    pub workers: usize,
-    /// Iterations per worker in [`Scenario::MutualExclusion`].
-    pub iters: u32,
-    /// Sleeping acquirers in [`Scenario::WakeOnRelease`] (at most `MAX_WORKERS - 1`).
-    pub waiters: usize,
-    /// The timeout tried on a held lock (LOCK-03).
-    pub timeout: Duration,
-    /// How long the holder in [`Scenario::WakeOnRelease`] waits for the others to be asleep
-    /// before releasing anyway (a failure detector; real drivers only).
-    pub block_bound: Duration,
-}
+/// One worker walks through every operation on a free and a held lock.
+pub const SEQUENTIAL: &str = "sequential";
+/// Worker 0 acquires, worker 1 releases.
+pub const CROSS_RELEASE: &str = "cross_release";
+/// Worker 0 holds the lock until every other worker sleeps in `acquire`, then releases; every
+/// sleeper must get the lock in turn.
+pub const WAKE_ON_RELEASE: &str = "wake_on_release";
+/// Every worker loops: acquire (rotating through the acquire forms), check it is alone,
+/// increment a shared counter non-atomically, release.
+pub const MUTUAL_EXCLUSION: &str = "mutual_exclusion";
+/// Worker 0 holds the lock while worker 1 times out on it.
+pub const TIMEOUT_ON_HELD: &str = "timeout_on_held";
 
-impl Params {
-    /// Encodes as text, for a child process's argument.
-    pub fn encode(&self) -> String {
-        format!(
-            "{} {} {} {} {}",
-            self.workers,
-            self.iters,
-            self.waiters,
-            self.timeout.as_nanos(),
-            self.block_bound.as_nanos()
-        )
-    }
-
-    /// Decodes [`encode`](Self::encode)'s output.
-    pub fn decode(s: &str) -> Option<Params> {
-        let v: Vec<u64> = s
-            .split(' ')
-            .map(|x| x.parse().ok())
-            .collect::<Option<_>>()?;
-        let [w, i, k, t, b] = v[..] else { return None };
-        let p = Params {
-            workers: usize::try_from(w).ok()?,
-            iters: u32::try_from(i).ok()?,
-            waiters: usize::try_from(k).ok()?,
-            timeout: Duration::from_nanos(t),
-            block_bound: Duration::from_nanos(b),
-        };
-        (p.workers <= MAX_WORKERS && p.waiters < MAX_WORKERS).then_some(p)
-    }
-}
-
-/// State shared by a scenario's workers, besides the lock.
-///
-/// # Layout
-///
-/// `#[repr(C)]`, all atomics, valid when zeroed; in the real-process driver it lives in a
-/// named shared-memory segment that every worker process opens.
-#[repr(C)]
-#[derive(Debug)]
-pub struct Scratch {
-    /// Workers inside the critical section right now.
-    pub inside: AtomicU32,
-    /// Times a worker found someone else inside (LOCK-07).
-    pub violations: AtomicU32,
-    /// Incremented non-atomically (load, then store) inside the critical section.
-    pub counter: AtomicU64,
-    /// Handshake step between workers.
-    pub step: AtomicU32,
-    /// Workers that have published their id in [`ids`](Self::ids).
-    pub ready: AtomicU32,
-    /// Worker ids (see [`worker_id`]).
-    pub ids: [AtomicU32; MAX_WORKERS],
-    /// Workers that finished their body.
-    pub done: AtomicU32,
-    /// Bit `n` set: clause `LOCK-n` passed somewhere (set by process workers).
-    pub passed: AtomicU32,
-    /// Bit `n` set: clause `LOCK-n` failed somewhere (set by process workers).
-    pub failed: AtomicU32,
-    /// Process workers that have opened both named segments (the parent then unlinks the
-    /// names at once, so a run killed midway leaves nothing in `/dev/shm`).
-    pub attached: AtomicU32,
-}
-
-// SAFETY: `#[repr(C)]`, only atomics (plain integers), no pointers, no destructor.
-#[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
-unsafe impl twinsync::process::ShmSafe for Scratch {}
-
-impl Default for Scratch {
-    fn default() -> Self {
-        Scratch::new()
-    }
-}
-
-impl Scratch {
-    /// All zero.
-    pub fn new() -> Self {
-        Scratch {
-            inside: AtomicU32::new(0),
-            violations: AtomicU32::new(0),
-            counter: AtomicU64::new(0),
-            step: AtomicU32::new(0),
-            ready: AtomicU32::new(0),
-            attached: AtomicU32::new(0),
-            ids: std::array::from_fn(|_| AtomicU32::new(0)),
-            done: AtomicU32::new(0),
-            passed: AtomicU32::new(0),
-            failed: AtomicU32::new(0),
-        }
-    }
-
-    /// Publishes a worker's per-clause outcomes as bits (for process workers).
-    pub fn publish(&self, checks: &Checks) {
-        for (clause, status) in &checks.items {
-            let Some(bit) = clause_bit(clause) else {
-                continue;
-            };
-            match status {
-                crate::report::Status::Pass => self.passed.fetch_or(bit, Relaxed),
-                crate::report::Status::Fail(_) => self.failed.fetch_or(bit, Relaxed),
-                crate::report::Status::NotCheckable(_) => 0,
-            };
-        }
-    }
-}
-
-/// `1 << n` for clause `LOCK-n`.
-pub fn clause_bit(clause: &str) -> Option<u32> {
-    let n: u32 = clause.strip_prefix("LOCK-")?.parse().ok()?;
-    (n < 32).then_some(1 << n)
-}
-
-/// Runs worker `me`'s part of `scenario`.
-pub fn body<L: LockApi + ?Sized>(
-    scenario: Scenario,
-    lock: &L,
-    s: &Scratch,
-    me: usize,
-    p: &Params,
-) -> Checks {
-    let mut c = Checks::default();
-    match scenario {
-        Scenario::Sequential => sequential(lock, p, &mut c),
-        Scenario::CrossRelease => cross_release(lock, s, me, &mut c),
-        Scenario::WakeOnRelease => wake_on_release(lock, s, me, p, &mut c),
-        Scenario::MutualExclusion => mutual_exclusion(lock, s, me, p, &mut c),
-        Scenario::TimeoutOnHeld => timeout_on_held(lock, s, me, p, &mut c),
-    }
-    s.done.fetch_add(1, Release);
-    c
-}
-
-/// The end-of-run check, once every worker has finished (or been given up on).
-pub fn finish(scenario: Scenario, s: &Scratch, p: &Params) -> Checks {
-    let mut c = Checks::default();
-    if scenario == Scenario::MutualExclusion {
-        let v = s.violations.load(Acquire);
-        c.check("LOCK-07", v == 0, || {
-            format!("{v} critical sections found another holder")
-        });
-        let (got, want) = (
-            s.counter.load(Acquire),
-            p.workers as u64 * u64::from(p.iters),
-        );
-        c.check("LOCK-11", got == want, || {
-            format!("counter is {got}, expected {want}: a critical section missed a write")
-        });
-    }
-    c
+fn mutual_exclusion_finish(s: &Scratch, p: &Params, c: &mut Checks) {
+    let v = s.violations.load(Acquire);
+    c.check("LOCK-07", v == 0, || {
+        format!("{v} critical sections found another holder")
+    });
+    let (got, want) = (
+        s.counter.load(Acquire),
+        p.workers as u64 * u64::from(p.iters),
+    );
+    c.check("LOCK-11", got == want, || {
+        format!("counter is {got}, expected {want}: a critical section missed a write")
+    });
 }
 
 fn released(c: &mut Checks, clause: &'static str, r: Result<(), Error>, what: &str) {

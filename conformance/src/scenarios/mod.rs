@@ -1,14 +1,24 @@
 //! Scenario bodies, written once and run by every driver.
 //!
-//! A scenario is a set of worker bodies (`body(lock, scratch, worker_index, params)`) plus
-//! an end-of-run check. The drivers differ only in how they start the workers (loom or
-//! shuttle model threads, std threads, real processes) and where the lock and the
-//! [`Scratch`](lock::Scratch) state live (heap or shared memory). The bodies use `twinsync::sync` atomics,
-//! so the same code is explored by loom and shuttle.
+//! A scenario ([`family::Scenario`](crate::family::Scenario)) is a set of worker bodies
+//! (`body(subject, scratch, worker_index, params, checks)`) plus an end-of-run check. The
+//! drivers differ only in how they start the workers (loom or shuttle model threads, std
+//! threads, real processes) and where the subject and the [`Scratch`] state live (heap or
+//! shared memory). The bodies use `twinsync::sync` atomics, so the same code is explored by
+//! loom and shuttle.
 
 pub mod lock;
 
+use std::time::Duration;
+
+use twinsync::sync::atomic::{AtomicU32, AtomicU64, Ordering::*};
+
 use crate::report::Status;
+
+/// Most workers a scenario may have (the size of [`Scratch::ids`]).
+pub const MAX_WORKERS: usize = 8;
+/// Number of [`Scratch::slots`].
+pub const SLOTS: usize = 32;
 
 /// Whether the build can measure time. Under loom and shuttle there is no clock in the model:
 /// timed waits report a timeout at once, so elapsed-time requirements are not checkable.
@@ -161,4 +171,147 @@ pub fn spin_until(mut cond: impl FnMut() -> bool) {
     while !cond() {
         yield_now();
     }
+}
+
+/// Sizes of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Params {
+    /// Workers of the contention scenarios (at most [`MAX_WORKERS`]).
+    pub workers: usize,
+    /// Iterations per worker in the contention scenarios.
+    pub iters: u32,
+    /// Sleepers in the wake-up scenarios (at most `MAX_WORKERS - 1`).
+    pub waiters: usize,
+    /// The timeout tried where a timeout must expire (e.g. LOCK-03).
+    pub timeout: Duration,
+    /// How long a worker waits for the others to be asleep in the kernel before going on
+    /// anyway (a failure detector; real drivers only).
+    pub block_bound: Duration,
+}
+
+impl Params {
+    /// Encodes as text, for a child process's argument.
+    pub fn encode(&self) -> String {
+        format!(
+            "{} {} {} {} {}",
+            self.workers,
+            self.iters,
+            self.waiters,
+            self.timeout.as_nanos(),
+            self.block_bound.as_nanos()
+        )
+    }
+
+    /// Decodes [`encode`](Self::encode)'s output.
+    pub fn decode(s: &str) -> Option<Params> {
+        let v: Vec<u64> = s
+            .split(' ')
+            .map(|x| x.parse().ok())
+            .collect::<Option<_>>()?;
+        let [w, i, k, t, b] = v[..] else { return None };
+        let p = Params {
+            workers: usize::try_from(w).ok()?,
+            iters: u32::try_from(i).ok()?,
+            waiters: usize::try_from(k).ok()?,
+            timeout: Duration::from_nanos(t),
+            block_bound: Duration::from_nanos(b),
+        };
+        (p.workers <= MAX_WORKERS && p.waiters < MAX_WORKERS).then_some(p)
+    }
+}
+
+/// State shared by a scenario's workers, besides the subject: handshakes, counters, results.
+/// The named fields serve every family; [`slots`](Self::slots) is free for a family's own
+/// counters (each scenario documents its use).
+///
+/// # Layout
+///
+/// `#[repr(C)]`, all atomics, valid when zeroed; in the real-process driver it lives in a
+/// named shared-memory segment that every worker process opens.
+#[repr(C)]
+#[derive(Debug)]
+pub struct Scratch {
+    /// Workers inside the critical section right now.
+    pub inside: AtomicU32,
+    /// Times a worker found someone else inside (LOCK-07).
+    pub violations: AtomicU32,
+    /// Incremented non-atomically (load, then store) inside the critical section.
+    pub counter: AtomicU64,
+    /// Handshake step between workers.
+    pub step: AtomicU32,
+    /// Workers that have published their id in [`ids`](Self::ids).
+    pub ready: AtomicU32,
+    /// Worker ids (see [`worker_id`]).
+    pub ids: [AtomicU32; MAX_WORKERS],
+    /// Workers that finished their body.
+    pub done: AtomicU32,
+    /// Bit `i` set: the `i`-th clause of the family's catalog passed somewhere (set by process
+    /// workers; see [`clause_bit`]).
+    pub passed: AtomicU64,
+    /// Bit `i` set: the `i`-th clause of the family's catalog failed somewhere.
+    pub failed: AtomicU64,
+    /// General-purpose counters for a family's scenarios.
+    pub slots: [AtomicU64; SLOTS],
+    /// Process workers that have opened both named segments (the parent then unlinks the
+    /// names at once, so a run killed midway leaves nothing in `/dev/shm`).
+    pub attached: AtomicU32,
+}
+
+// SAFETY: `#[repr(C)]`, only atomics (plain integers), no pointers, no destructor.
+#[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
+unsafe impl twinsync::process::ShmSafe for Scratch {}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Scratch::new()
+    }
+}
+
+impl Scratch {
+    /// All zero.
+    pub fn new() -> Self {
+        Scratch {
+            inside: AtomicU32::new(0),
+            violations: AtomicU32::new(0),
+            counter: AtomicU64::new(0),
+            step: AtomicU32::new(0),
+            ready: AtomicU32::new(0),
+            attached: AtomicU32::new(0),
+            ids: std::array::from_fn(|_| AtomicU32::new(0)),
+            done: AtomicU32::new(0),
+            passed: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            slots: std::array::from_fn(|_| AtomicU64::new(0)),
+        }
+    }
+
+    /// Publishes a worker's per-clause outcomes as bits (for process workers).
+    pub fn publish(&self, checks: &Checks) {
+        for (clause, status) in &checks.items {
+            let Some(bit) = clause_bit(clause) else {
+                continue;
+            };
+            match status {
+                crate::report::Status::Pass => self.passed.fetch_or(bit, Relaxed),
+                crate::report::Status::Fail(_) => self.failed.fetch_or(bit, Relaxed),
+                crate::report::Status::NotCheckable(_) => 0,
+            };
+        }
+    }
+}
+
+/// `1 << i` where `i` is `clause`'s position in its family's catalog (every catalog has at
+/// most 64 clauses; a test checks it).
+///
+/// ```
+/// use twinsync_conformance::scenarios::clause_bit;
+/// assert_eq!(clause_bit("LOCK-01"), Some(1));
+/// assert_eq!(clause_bit("LOCK-03"), Some(4));
+/// assert_eq!(clause_bit("NOPE-01"), None);
+/// ```
+pub fn clause_bit(clause: &str) -> Option<u64> {
+    crate::spec::CATALOGS.iter().find_map(|cat| {
+        let i = cat.iter().position(|c| c.id == clause)?;
+        (i < 64).then(|| 1u64 << i)
+    })
 }

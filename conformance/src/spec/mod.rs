@@ -38,6 +38,19 @@ pub fn all_clauses() -> impl Iterator<Item = &'static Clause> {
     CATALOGS.iter().flat_map(|c| c.iter())
 }
 
+/// The catalog (one primitive's clauses) that holds clause `id`.
+///
+/// ```
+/// let cat = twinsync_conformance::spec::catalog_of("LOCK-07").unwrap();
+/// assert_eq!(cat[0].id, "LOCK-01");
+/// ```
+pub fn catalog_of(id: &str) -> Option<&'static [Clause]> {
+    CATALOGS
+        .iter()
+        .copied()
+        .find(|cat| cat.iter().any(|c| c.id == id))
+}
+
 /// Looks up a clause by id.
 ///
 /// ```
