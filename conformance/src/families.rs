@@ -29,6 +29,91 @@ impl<L: LockApi + Send + Sync + 'static> Family<L> for LockFamily {
     where
         L: crate::subject::Testable,
     {
-        crate::drivers::proptest::run_subject::<L>(cfg, subj)
+        crate::drivers::proptest::run_subject::<L, LockFamily>(cfg, subj)
+    }
+}
+
+#[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
+mod lock_sequential {
+    use std::time::Duration;
+
+    use proptest::prelude::*;
+    use proptest::strategy::BoxedStrategy;
+    use twinsync::LockApi;
+
+    use super::LockFamily;
+    use crate::drivers::proptest::timeouts;
+    use crate::family::Sequential;
+    use crate::spec::lock::{apply, timeout_ok, GuardForm, LockModel, LockOp, LockResult};
+
+    impl<L: LockApi + 'static> Sequential<L> for LockFamily {
+        type Model = LockModel;
+        type Op = LockOp;
+        type Res = LockResult;
+
+        fn initial() -> LockModel {
+            LockModel::default()
+        }
+
+        fn ops() -> BoxedStrategy<LockOp> {
+            prop_oneof![
+                3 => Just(LockOp::Acquire),
+                3 => Just(LockOp::TryAcquire),
+                2 => timeouts().prop_map(LockOp::AcquireTimeout),
+                4 => Just(LockOp::Release),
+                2 => Just(LockOp::Locked),
+                1 => Just(LockOp::Guard(GuardForm::Lock)),
+                1 => Just(LockOp::Guard(GuardForm::TryLock)),
+                1 => timeouts().prop_map(|d| LockOp::Guard(GuardForm::LockTimeout(d))),
+            ]
+            .boxed()
+        }
+
+        /// Enabled, and not a timed wait on a held lock with an enormous (yet valid) timeout.
+        fn feasible(m: &LockModel, op: &LockOp) -> bool {
+            let long = |d: Duration| timeout_ok(d) && d > Duration::from_millis(50);
+            m.enabled(*op)
+                && !(m.held
+                    && matches!(op, LockOp::AcquireTimeout(d) | LockOp::Guard(GuardForm::LockTimeout(d)) if long(*d)))
+        }
+
+        fn clause(m: &LockModel, op: &LockOp) -> &'static str {
+            m.clause(*op)
+        }
+
+        fn step(m: &mut LockModel, op: &LockOp) -> LockResult {
+            m.step(*op)
+        }
+
+        fn apply(s: &L, op: &LockOp) -> (LockResult, Duration) {
+            apply(s, *op)
+        }
+
+        /// A timeout on a held lock took at least its duration (LOCK-03), and `locked()`
+        /// agrees with the model afterwards.
+        fn observe(
+            s: &L,
+            before: &LockModel,
+            after: &LockModel,
+            op: &LockOp,
+            res: &LockResult,
+            took: Duration,
+        ) -> Result<(), String> {
+            if let (true, LockOp::AcquireTimeout(d), LockResult::Timed(Ok(false))) =
+                (before.held, op, res)
+            {
+                if took < *d {
+                    return Err(format!("timed out after only {took:?}"));
+                }
+            }
+            let locked = s.locked();
+            if locked != after.held {
+                return Err(format!(
+                    "locked() is {locked} afterwards, the model says {}",
+                    after.held
+                ));
+            }
+            Ok(())
+        }
     }
 }

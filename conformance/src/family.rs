@@ -126,3 +126,43 @@ pub fn infos<S, F: Family<S>>() -> Vec<ScenarioInfo> {
 pub fn find<S, F: Family<S>>(name: &str) -> Option<Scenario<S>> {
     F::scenarios().into_iter().find(|s| s.info.name == name)
 }
+
+/// A family's sequential model, as the proptest driver runs it: random operation sequences
+/// applied to the model and to a fresh subject side by side, every result compared.
+///
+/// Implemented by the family marker (next to its [`Family`] impl). The model's initial
+/// state must match what [`Testable::make`](crate::subject::Testable::make) builds.
+#[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
+pub trait Sequential<S>: 'static {
+    /// The model's state.
+    type Model: Clone + std::fmt::Debug;
+    /// One operation.
+    type Op: Clone + std::fmt::Debug;
+    /// An operation's observable result.
+    type Res: PartialEq + std::fmt::Debug;
+
+    /// The model state matching a freshly made subject.
+    fn initial() -> Self::Model;
+    /// Random operations.
+    fn ops() -> proptest::strategy::BoxedStrategy<Self::Op>;
+    /// Whether `op` completes in test time from `m` (enabled, and not a long wait that will
+    /// time out); infeasible operations are skipped.
+    fn feasible(m: &Self::Model, op: &Self::Op) -> bool;
+    /// The clause `op`, applied in state `m`, exercises.
+    fn clause(m: &Self::Model, op: &Self::Op) -> &'static str;
+    /// Applies `op` to the model.
+    fn step(m: &mut Self::Model, op: &Self::Op) -> Self::Res;
+    /// Applies `op` to the subject; returns its result and how long it took.
+    fn apply(s: &S, op: &Self::Op) -> (Self::Res, std::time::Duration);
+    /// Checks what the result alone does not show: the elapsed time of an operation that
+    /// timed out (`before` is the model state it started from), and the subject's observable
+    /// state afterwards (`after`). `Err` describes a disagreement.
+    fn observe(
+        s: &S,
+        before: &Self::Model,
+        after: &Self::Model,
+        op: &Self::Op,
+        res: &Self::Res,
+        took: std::time::Duration,
+    ) -> Result<(), String>;
+}

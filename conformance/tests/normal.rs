@@ -5,6 +5,7 @@
 
 use twinsync_conformance::controls::LaxRelease;
 use twinsync_conformance::drivers::{self, Config, Effort};
+use twinsync_conformance::families::LockFamily;
 use twinsync_conformance::report::{self, control_verdict, ControlVerdict, Record, Status};
 use twinsync_conformance::spec::lock::{GuardForm, LockOp};
 use twinsync_conformance::subject::{self, Testable};
@@ -97,9 +98,9 @@ fn proptest_failure_replays_with_its_seed() {
 #[test]
 fn model_and_subject_disagree_on_lax_release() {
     let ops = [LockOp::TryAcquire, LockOp::Release, LockOp::Release];
-    let err = drivers::proptest::run_sequence::<LaxRelease>(&ops).unwrap_err();
+    let err = drivers::proptest::run_sequence::<LaxRelease, LockFamily>(&ops).unwrap_err();
     assert_eq!(err.0, "LOCK-05", "{err:?}");
-    let ok = drivers::proptest::run_sequence::<twinsync::thread::Lock>(&[
+    let ok = drivers::proptest::run_sequence::<twinsync::thread::Lock, LockFamily>(&[
         LockOp::Acquire,
         LockOp::Guard(GuardForm::TryLock),
         LockOp::Locked,

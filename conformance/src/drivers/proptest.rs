@@ -1,9 +1,10 @@
 //! The proptest driver: random operation sequences, run against the model and the subject
-//! side by side in one thread; every result and every `locked()` must agree.
+//! side by side in one thread; every result and every observation (e.g. `locked()`) must
+//! agree. Generic over the family's [`Sequential`] model.
 //!
 //! Blocking operations are generated only when the model says they can complete (`acquire`
-//! on a free lock); timed operations on a held lock use short timeouts (0 to 2 ms) and their
-//! elapsed time is checked too (LOCK-03). The runner is seeded ([`Config::seed`], fixed by
+//! on a free lock); timed operations that must expire use short timeouts (0 to 2 ms) and their
+//! elapsed time is checked too (e.g. LOCK-03). The runner is seeded ([`Config::seed`], fixed by
 //! default), so a failure replays with `twinsync-conformance --driver proptest --subject S
 //! --seed N`, and proptest shrinks it to a minimal sequence first.
 //!
@@ -19,8 +20,8 @@ use proptest::test_runner::{Config as PtConfig, RngAlgorithm, TestError, TestRng
 use twinsync::TIMEOUT_MAX;
 
 use super::{progress, Config, Effort};
+use crate::family::Sequential;
 use crate::report::{Record, Status};
-use crate::spec::lock::{apply, timeout_ok, GuardForm, LockModel, LockOp, LockResult};
 use crate::subject::{Subject, Testable};
 
 const DRIVER: &str = "proptest";
@@ -33,7 +34,9 @@ pub fn budget(effort: Effort) -> (u32, usize) {
     }
 }
 
-fn timeouts() -> impl Strategy<Value = Duration> {
+/// Timeouts worth trying: zero, short ones that expire quickly, the largest valid one, and
+/// invalid ones just past and far past [`TIMEOUT_MAX`].
+pub fn timeouts() -> impl Strategy<Value = Duration> {
     prop_oneof![
         Just(Duration::ZERO),
         Just(Duration::from_millis(1)),
@@ -45,45 +48,22 @@ fn timeouts() -> impl Strategy<Value = Duration> {
     ]
 }
 
-/// Strategy for one operation.
-pub fn op() -> impl Strategy<Value = LockOp> {
-    prop_oneof![
-        3 => Just(LockOp::Acquire),
-        3 => Just(LockOp::TryAcquire),
-        2 => timeouts().prop_map(LockOp::AcquireTimeout),
-        4 => Just(LockOp::Release),
-        2 => Just(LockOp::Locked),
-        1 => Just(LockOp::Guard(GuardForm::Lock)),
-        1 => Just(LockOp::Guard(GuardForm::TryLock)),
-        1 => timeouts().prop_map(|d| LockOp::Guard(GuardForm::LockTimeout(d))),
-    ]
-}
-
-/// Whether `op` finishes in test time from `model`'s state: it is enabled, and it is not a
-/// timed wait on a held lock with an enormous (yet valid) timeout.
-pub fn feasible(model: &LockModel, op: LockOp) -> bool {
-    let long = |d: Duration| timeout_ok(d) && d > Duration::from_millis(50);
-    model.enabled(op)
-        && !(model.held
-            && matches!(op, LockOp::AcquireTimeout(d) | LockOp::Guard(GuardForm::LockTimeout(d)) if long(d)))
-}
-
-/// Runs `ops` (skipping the infeasible ones) on a fresh `L` and on the model. Returns the
+/// Runs `ops` (skipping the infeasible ones) on a fresh `S` and on `Q`'s model. Returns the
 /// clauses exercised, or the first disagreement as `(clause, message)`.
-pub fn run_sequence<L: Testable + twinsync::LockApi>(
-    ops: &[LockOp],
+pub fn run_sequence<S: Testable, Q: Sequential<S>>(
+    ops: &[Q::Op],
 ) -> Result<BTreeSet<&'static str>, (&'static str, String)> {
-    let lock = L::make().map_err(|e| ("HARNESS", format!("cannot make the lock: {e}")))?;
-    let mut model = LockModel::default();
+    let subject = S::make().map_err(|e| ("HARNESS", format!("cannot make the subject: {e}")))?;
+    let mut model = Q::initial();
     let mut seen = BTreeSet::new();
-    for (i, &op) in ops.iter().enumerate() {
-        if !feasible(&model, op) {
+    for (i, op) in ops.iter().enumerate() {
+        if !Q::feasible(&model, op) {
             continue;
         }
-        let clause = model.clause(op);
-        let was_held = model.held;
-        let want = model.step(op);
-        let (got, took) = apply(&lock, op);
+        let clause = Q::clause(&model, op);
+        let before = model.clone();
+        let want = Q::step(&mut model, op);
+        let (got, took) = Q::apply(&subject, op);
         seen.insert(clause);
         if got != want {
             return Err((
@@ -91,25 +71,8 @@ pub fn run_sequence<L: Testable + twinsync::LockApi>(
                 format!("op #{i} {op:?}: expected {want:?}, got {got:?}"),
             ));
         }
-        if let (true, LockOp::AcquireTimeout(d), LockResult::Timed(Ok(false))) = (was_held, op, got)
-        {
-            if took < d {
-                return Err((
-                    clause,
-                    format!("op #{i} {op:?} timed out after only {took:?}"),
-                ));
-            }
-        }
-        let locked = lock.locked();
-        if locked != model.held {
-            return Err((
-                clause,
-                format!(
-                    "after op #{i} {op:?}: locked() is {locked}, the model says {}",
-                    model.held
-                ),
-            ));
-        }
+        Q::observe(&subject, &before, &model, op, &got, took)
+            .map_err(|m| (clause, format!("op #{i} {op:?}: {m}")))?;
     }
     Ok(seen)
 }
@@ -123,7 +86,7 @@ fn seed_bytes(seed: u64) -> [u8; 32] {
 }
 
 /// Runs the proptest driver on subject `L`.
-pub fn run_subject<L: Testable + twinsync::LockApi>(cfg: &Config, subj: &Subject) -> Vec<Record> {
+pub fn run_subject<S: Testable, Q: Sequential<S>>(cfg: &Config, subj: &Subject) -> Vec<Record> {
     let (cases, len) = budget(cfg.effort);
     let seed = cfg.seed();
     let t0 = Instant::now();
@@ -137,12 +100,14 @@ pub fn run_subject<L: Testable + twinsync::LockApi>(cfg: &Config, subj: &Subject
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(seed));
     let mut runner = TestRunner::new_with_rng(pt, rng);
     let seen = RefCell::new(BTreeSet::new());
-    let result = runner.run(&vec(op(), 1..=len), |ops| match run_sequence::<L>(&ops) {
-        Ok(s) => {
-            seen.borrow_mut().extend(s);
-            Ok(())
+    let result = runner.run(&vec(Q::ops(), 1..=len), |ops| {
+        match run_sequence::<S, Q>(&ops) {
+            Ok(s) => {
+                seen.borrow_mut().extend(s);
+                Ok(())
+            }
+            Err((clause, msg)) => Err(TestCaseError::fail(format!("[{clause}] {msg}"))),
         }
-        Err((clause, msg)) => Err(TestCaseError::fail(format!("[{clause}] {msg}"))),
     });
     let took = t0.elapsed();
     let replay = format!(
