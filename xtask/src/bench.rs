@@ -1,36 +1,38 @@
-//! `cargo xtask bench [--quick] [FILTER]`: runs the criterion benchmarks and prints, per group,
-//! each implementation's time as a ratio to the reference measured in the same run, next to
-//! DESIGN.md's targets (section 6).
+//! `cargo xtask bench [--quick] [FILTER]`: runs the criterion benchmarks of every bench
+//! target in `stress/benches/` and prints, per group, each implementation's time as a ratio
+//! to the reference measured in the same run, next to DESIGN.md's targets (section 6).
 //!
-//! It runs `cargo bench -p twinsync-stress --features bench --bench lock -- [FILTER]` with
-//! `CRITERION_HOME=<target>/criterion`, then reads
+//! It runs `cargo bench -p twinsync-stress --features bench --bench lock --bench wake ...
+//! -- [FILTER]` with `CRITERION_HOME=<target>/criterion`, then reads
 //! `<target>/criterion/<group>/<id>/new/estimates.json` ("mean" -> "point_estimate", in ns)
 //! for every benchmark that this run wrote (older files, e.g. left by a filtered-out
 //! benchmark, are ignored). The mean can differ by a few percent from the "time" criterion
-//! prints, which is its slope estimate where it has one. What each group measures is documented in
-//! `stress/benches/lock.rs`.
+//! prints, which is its slope estimate where it has one. [`catalog`] says what each group
+//! measures and what each id in it is; a group the catalog does not know is still printed,
+//! as a time ratio.
 //!
 //! Ratios, not times: absolute times move 5-20% between runs, ratios about 1-3%.
-//! * uncontended: `implementation time / reference time`, **lower is better**;
-//! * contended: `reference time / implementation time`, the implementation's throughput
-//!   relative to the reference's, **higher is better**.
+//! * uncontended and round-trip groups: `implementation time / reference time`, **lower is
+//!   better**;
+//! * contended groups: `reference time / implementation time`, the implementation's
+//!   throughput relative to the reference's, **higher is better**.
 //!
 //! A missed target is reported in the table but does not fail the task: a benchmark is a
-//! measurement, not a test. `--quick` passes `--warm-up-time 0.5 --measurement-time 1` to
-//! criterion (about a third of the default run time, with wider error bars).
+//! measurement, not a test. The bench targets' own criterion settings (warm-up 0.5 s,
+//! measurement 1 s, 20 samples) keep the whole run within a few minutes; `--quick` passes
+//! `--warm-up-time 0.2 --measurement-time 0.4` to criterion (about half the run time, with
+//! wider error bars).
+
+mod catalog;
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::util::{secs, target_dir, Cmd, Failure};
 
-/// Package and bench target that hold the benchmarks.
+/// Package that holds the benchmarks.
 const PACKAGE: &str = "twinsync-stress";
-const BENCH: &str = "lock";
-
-/// Benchmark id of the reference implementation in every group.
-const REFERENCE: &str = "reference";
 
 /// How a group's ratio is computed, and so which direction is better.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,68 +77,57 @@ impl Metric {
     }
 }
 
+/// `(implementation id, what it is)` for the ids of a group, in table order.
+pub type Legend = &'static [(&'static str, &'static str)];
+
 /// One criterion group: what it measures, how to read it, DESIGN.md's targets for it.
 pub struct Group {
     /// Criterion's group name (a directory under `target/criterion`).
-    pub name: &'static str,
+    pub name: String,
+    /// The bench target that holds it.
+    pub bench: &'static str,
     /// What one iteration is.
-    pub what: &'static str,
+    pub what: String,
     /// What the mean time is per.
     pub unit: &'static str,
     /// How the ratio is computed.
     pub metric: Metric,
+    /// The id whose time the others are divided by (or divide).
+    pub reference: &'static str,
     /// `(implementation id, target ratio)` from DESIGN.md section 6.
     pub targets: &'static [(&'static str, f64)],
+    /// What each implementation id is, in table order.
+    pub impls: Legend,
 }
 
-/// The groups of `stress/benches/lock.rs`, in the order the tables print.
-pub const GROUPS: &[Group] = &[
-    Group {
-        name: "lock_uncontended",
-        what: "one acquire + release on one thread",
-        unit: "ns/op",
-        metric: Metric::Time,
-        targets: &[("twinsync-thread", 1.0), ("twinsync-process", 1.05)],
-    },
-    Group {
-        name: "lock_contended_2threads",
-        what: "2 threads, each acquire + release with an empty critical section",
-        unit: "ns/pair",
-        metric: Metric::Throughput,
-        targets: &[],
-    },
-    Group {
-        name: "lock_contended_2processes",
-        what: "2 forked processes, each acquire + release with an empty critical section",
-        unit: "ns/pair",
-        metric: Metric::Throughput,
-        targets: &[("twinsync-process", 1.0)],
-    },
-];
+impl Group {
+    /// What `render` assumes about a group that the catalog does not know.
+    fn unknown(name: &str) -> Group {
+        Group {
+            name: name.to_owned(),
+            bench: "?",
+            what: "(not in xtask's bench catalog)".to_owned(),
+            unit: "ns/iter",
+            metric: Metric::Time,
+            reference: catalog::REFERENCE,
+            targets: &[],
+            impls: &[],
+        }
+    }
 
-/// Implementation ids in table order, with what each one is.
-pub const IMPLS: &[(&str, &str)] = &[
-    (
-        REFERENCE,
-        "Drepper's 3-state futex mutex (\"mutex2\"), shared futex",
-    ),
-    ("twinsync-thread", "twinsync::thread::Lock"),
-    (
-        "twinsync-process",
-        "twinsync::process::Lock (anonymous shared segment)",
-    ),
-    ("std", "std::sync::Mutex<()>"),
-    ("parking_lot", "parking_lot::Mutex<()>"),
-    (
-        "pthread-pshared",
-        "pthread_mutex_t, PTHREAD_PROCESS_SHARED, in shared memory",
-    ),
-    ("pthread-robust", "the same, also PTHREAD_MUTEX_ROBUST"),
-    (
-        "sem_t",
-        "POSIX semaphore, pshared=1, value 1, wait/post as lock/unlock",
-    ),
-];
+    /// Table position of an implementation id: the reference, then known ids in catalog
+    /// order, then others.
+    fn rank(&self, id: &str) -> usize {
+        if id == self.reference {
+            return 0;
+        }
+        1 + self
+            .impls
+            .iter()
+            .position(|(i, _)| *i == id)
+            .unwrap_or(self.impls.len())
+    }
+}
 
 /// One benchmark's result.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,12 +172,13 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         PACKAGE,
         "--features",
         "bench",
-        "--bench",
-        BENCH,
-        "--",
     ]);
+    for bench in catalog::benches() {
+        cmd = cmd.args(["--bench", bench]);
+    }
+    cmd = cmd.arg("--");
     if quick {
-        cmd = cmd.args(["--warm-up-time", "0.5", "--measurement-time", "1"]);
+        cmd = cmd.args(["--warm-up-time", "0.2", "--measurement-time", "0.4"]);
     }
     if let Some(f) = filter {
         cmd = cmd.arg(f);
@@ -208,21 +200,32 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Reads every `<home>/<group>/<id>/new/estimates.json` of the known groups modified at or
-/// after `since`.
+/// Reads every `<home>/<group>/<id>/new/estimates.json` modified at or after `since`, in
+/// any group (criterion's own `report` directories have no estimates and are skipped).
 pub fn collect(home: &Path, since: SystemTime) -> Result<Vec<Measured>, Failure> {
     let io = |p: &Path, e: std::io::Error| Failure::msg(format!("{}: {e}", p.display()));
+    let read_dir = |dir: &Path| -> Result<Vec<PathBuf>, Failure> {
+        match std::fs::read_dir(dir) {
+            Ok(entries) => entries
+                .map(|e| e.map(|e| e.path()).map_err(|err| io(dir, err)))
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(io(dir, e)),
+        }
+    };
+    let name = |p: &Path| {
+        p.file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned()
+    };
     let mut out = Vec::new();
-    for g in GROUPS {
-        let dir = home.join(g.name);
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(io(&dir, e)),
-        };
-        for e in entries {
-            let e = e.map_err(|err| io(&dir, err))?;
-            let file = e.path().join("new").join("estimates.json");
+    for group in read_dir(home)? {
+        if !group.is_dir() {
+            continue;
+        }
+        for id in read_dir(&group)? {
+            let file = id.join("new").join("estimates.json");
             let Ok(meta) = std::fs::metadata(&file) else {
                 continue; // criterion's own "report" directory, or not run yet
             };
@@ -237,8 +240,8 @@ pub fn collect(home: &Path, since: SystemTime) -> Result<Vec<Measured>, Failure>
                 ))
             })?;
             out.push(Measured {
-                group: g.name.to_owned(),
-                id: e.file_name().to_string_lossy().into_owned(),
+                group: name(&group),
+                id: name(&id),
                 mean_ns,
             });
         }
@@ -305,30 +308,36 @@ fn number_of(obj: &str, key: &str) -> Option<f64> {
     rest[..end].parse().ok().filter(|x: &f64| x.is_finite())
 }
 
-/// Table position of an implementation id: known ids in [`IMPLS`] order, others after.
-fn rank(id: &str) -> usize {
-    IMPLS
-        .iter()
-        .position(|(i, _)| *i == id)
-        .unwrap_or(IMPLS.len())
-}
-
-/// The ratio tables, one per group that has results, and a legend of the ids.
+/// The ratio tables, one per group that has results (catalog groups first, in catalog
+/// order, then unknown ones by name), a legend of the ids, and a summary of the targets.
 pub fn render(results: &[Measured]) -> String {
+    let mut groups = catalog::groups();
+    let mut unknown: Vec<&str> = results
+        .iter()
+        .map(|m| m.group.as_str())
+        .filter(|name| groups.iter().all(|g| g.name != *name))
+        .collect();
+    unknown.sort_unstable();
+    unknown.dedup();
+    groups.extend(unknown.into_iter().map(Group::unknown));
+
     let mut s = String::new();
-    let (mut met, mut missed) = (0, 0);
-    for g in GROUPS {
+    let mut missed: Vec<String> = Vec::new();
+    let mut met = 0;
+    // Each legend once, after the tables, with the groups that use it.
+    let mut legends: Vec<(Vec<&str>, Legend)> = Vec::new();
+    for g in &groups {
         let mut rows: Vec<&Measured> = results.iter().filter(|m| m.group == g.name).collect();
         if rows.is_empty() {
             continue;
         }
-        rows.sort_by(|a, b| (rank(&a.id), &a.id).cmp(&(rank(&b.id), &b.id)));
-        let reference = rows.iter().find(|m| m.id == REFERENCE).map(|m| m.mean_ns);
+        rows.sort_by(|a, b| (g.rank(&a.id), &a.id).cmp(&(g.rank(&b.id), &b.id)));
+        let reference = rows.iter().find(|m| m.id == g.reference).map(|m| m.mean_ns);
         let _ = writeln!(s, "{}: {}", g.name, g.what);
         let _ = writeln!(s, "  {}", g.metric.explain());
         let _ = writeln!(
             s,
-            "  {:<18} {:>12}  {:>7}  DESIGN.md target",
+            "  {:<20} {:>18}  {:>7}  DESIGN.md target",
             "implementation",
             format!("mean {}", g.unit),
             "ratio"
@@ -336,7 +345,7 @@ pub fn render(results: &[Measured]) -> String {
         for m in rows {
             let ratio = reference.map(|r| g.metric.ratio(m.mean_ns, r));
             let shown = ratio.map_or_else(|| "-".to_owned(), |r| format!("{r:.3}"));
-            let mut line = format!("  {:<18} {:>12.2}  {:>7}", m.id, m.mean_ns, shown);
+            let mut line = format!("  {:<20} {:>18.1}  {:>7}", m.id, m.mean_ns, shown);
             if let Some(&(_, target)) = g.targets.iter().find(|(id, _)| *id == m.id) {
                 let verdict = match ratio {
                     Some(r) if g.metric.meets(r, target) => {
@@ -344,7 +353,7 @@ pub fn render(results: &[Measured]) -> String {
                         "met"
                     }
                     Some(_) => {
-                        missed += 1;
+                        missed.push(format!("{}/{}", g.name, m.id));
                         "MISSED"
                     }
                     None => "no reference in this run",
@@ -360,14 +369,27 @@ pub fn render(results: &[Measured]) -> String {
             );
         }
         s.push('\n');
+        match legends.iter_mut().find(|(_, l)| std::ptr::eq(*l, g.impls)) {
+            Some((names, _)) => names.push(&g.name),
+            None if !g.impls.is_empty() => legends.push((vec![&g.name], g.impls)),
+            None => {}
+        }
     }
-    let _ = writeln!(s, "implementations:");
-    for (id, what) in IMPLS {
-        let _ = writeln!(s, "  {id:<18} {what}");
+    for (names, legend) in legends {
+        let _ = writeln!(s, "implementations in {}:", names.join(", "));
+        for (id, what) in legend {
+            let _ = writeln!(s, "  {id:<20} {what}");
+        }
     }
     let _ = writeln!(
         s,
-        "targets: {met} met, {missed} missed (a benchmark reports; it does not fail the task)"
+        "targets: {met} met, {} missed{} (a benchmark reports; it does not fail the task)",
+        missed.len(),
+        if missed.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", missed.join(", "))
+        }
     );
     s
 }
@@ -450,6 +472,52 @@ mod tests {
     }
 
     #[test]
+    fn unknown_groups_are_shown_as_time_ratios_and_missed_targets_are_named() {
+        let t = render(&[
+            m("zz_new_group", "reference", 10.0),
+            m("zz_new_group", "x", 30.0),
+            m("wake_cross_cpu_threads", "reference", 100.0),
+            m("wake_cross_cpu_threads", "twinsync-semaphore", 120.0),
+        ]);
+        assert!(t.contains("zz_new_group: (not in xtask's bench catalog)"));
+        assert!(t
+            .lines()
+            .any(|l| l.trim_start().starts_with("x ") && l.contains("3.000")));
+        assert!(t.contains("1.200  <= 1.1  MISSED"));
+        assert!(t.contains("0 met, 1 missed (wake_cross_cpu_threads/twinsync-semaphore)"));
+        // The catalog's groups print before unknown ones, and each legend once.
+        assert!(t.find("wake_cross_cpu_threads:").unwrap() < t.find("zz_new_group:").unwrap());
+        assert_eq!(t.matches("implementations in ").count(), 1);
+    }
+
+    #[test]
+    fn catalog_names_are_unique_and_every_target_names_a_described_id() {
+        let groups = catalog::groups();
+        for (i, g) in groups.iter().enumerate() {
+            assert!(
+                groups[..i].iter().all(|h| h.name != g.name),
+                "{} twice",
+                g.name
+            );
+            assert!(
+                g.impls.iter().any(|(id, _)| *id == g.reference),
+                "{}",
+                g.name
+            );
+            for (id, _) in g.targets {
+                let known = g.impls.iter().any(|(i, _)| i == id)
+                    || (g.name.starts_with("wake_") && id.starts_with("twinsync-"));
+                assert!(known, "{}: target for unknown id {id}", g.name);
+            }
+        }
+        let benches = catalog::benches();
+        assert!(benches.contains(&"lock") && benches.contains(&"wake"));
+        let mut dedup = benches.clone();
+        dedup.dedup();
+        assert_eq!(dedup, benches);
+    }
+
+    #[test]
     fn without_the_reference_there_are_no_ratios() {
         let t = render(&[m("lock_uncontended", "std", 30.0)]);
         assert!(t.contains("the reference did not run"));
@@ -469,16 +537,18 @@ mod tests {
         };
         write("lock_uncontended", "reference", SAMPLE);
         write("lock_uncontended", "std", SAMPLE);
-        write("not_a_group", "reference", SAMPLE);
+        write("not_in_the_catalog", "reference", SAMPLE);
         std::fs::create_dir_all(home.join("lock_uncontended/report")).unwrap();
+        std::fs::write(home.join("stray-file"), "").unwrap();
         let past = SystemTime::now() - Duration::from_secs(60);
         let mut got = collect(&home, past).unwrap();
-        got.sort_by(|a, b| a.id.cmp(&b.id));
+        got.sort_by(|a, b| (&a.group, &a.id).cmp(&(&b.group, &b.id)));
         assert_eq!(
             got,
             vec![
                 m("lock_uncontended", "reference", 12.25),
-                m("lock_uncontended", "std", 12.25)
+                m("lock_uncontended", "std", 12.25),
+                m("not_in_the_catalog", "reference", 12.25),
             ]
         );
         // Files older than the run's start are leftovers.

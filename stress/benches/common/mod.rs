@@ -1,0 +1,172 @@
+//! What the bench targets share: the references, the C and Rust peers, the two-party harness
+//! with CPU pinning, and the criterion glue that turns them into groups.
+//!
+//! Each bench target (`lock.rs`, `wake.rs`, one per primitive) includes this module with
+//! `mod common;` and uses the part it needs, hence the `dead_code` allowance.
+//!
+//! # The shapes of a group
+//!
+//! | group | one iteration | time is per |
+//! |---|---|---|
+//! | `<x>_uncontended` | one [`Cycle`] on one thread, nobody else near the object | cycle |
+//! | `<x>_contended_2threads` | two unpinned threads each do one [`Cycle`] on the same object | pair of cycles |
+//! | `<x>_contended_2processes` | the same with two forked processes (shared-memory objects only) | pair of cycles |
+//! | `wake_<cpus>_<parties>` | one [`PingPong`] round trip (A wakes B, B wakes A), parties pinned | round trip |
+//!
+//! In the two-party groups a sample is timed inside the racers ([`race`]): both wait at a
+//! start line, each runs its side N times, and the sample's time is from the earliest start
+//! to the latest finish (thread start-up, `fork` and pinning are outside it).
+//!
+//! Every group has a `reference` entry, the smallest futex code doing the same job
+//! ([`reference`]), and `cargo xtask bench` prints each entry's time as a ratio to it.
+#![allow(dead_code)]
+
+pub mod posix;
+pub mod race;
+pub mod reference;
+pub mod rust_peers;
+pub mod shm;
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, Throughput};
+
+use race::{Pins, Race, UNPINNED};
+use shm::Shm;
+
+/// One operation cycle that leaves the object as it found it (acquire + release, set +
+/// clear, put + get...): the unit of the uncontended and contended groups.
+pub trait Cycle: Sync {
+    /// Runs one cycle.
+    fn cycle(&self);
+}
+
+/// Two parties that wake each other in turn: the unit of the round-trip groups.
+pub trait PingPong: Sync {
+    /// Party A's side of one round trip: wake B, then wait until B has answered.
+    fn ping(&self);
+    /// Party B's side: wait until A wakes it, then wake A.
+    fn pong(&self);
+}
+
+/// A one-way wake-up: [`post`](Signal::post) lets one [`wait`](Signal::wait) through
+/// (a semaphore, a Lock used as a binary semaphore, an Event with its clear, a queue's
+/// put and get...). Two of them make a [`Pair`], a ping-pong.
+pub trait Signal: Sync {
+    /// Lets one waiter through (now or when it comes).
+    fn post(&self);
+    /// Waits for one post and consumes it.
+    fn wait(&self);
+}
+
+/// Two signals, one per direction: A posts `to_b` then waits on `to_a`; B waits on `to_b`
+/// then posts `to_a`. Between samples both are back where they started.
+pub struct Pair<S> {
+    /// A's wake-up call to B.
+    pub to_b: S,
+    /// B's answer to A.
+    pub to_a: S,
+}
+
+impl<S: Signal> PingPong for Pair<S> {
+    #[inline]
+    fn ping(&self) {
+        self.to_b.post();
+        self.to_a.wait();
+    }
+
+    #[inline]
+    fn pong(&self) {
+        self.to_b.wait();
+        self.to_a.post();
+    }
+}
+
+/// In the condition-variable ping-pongs, the turn word's value when A may go (its start).
+pub const A_TURN: u32 = 0;
+/// The turn word's value when B may go.
+pub const B_TURN: u32 = 1;
+
+/// Who runs the two sides of a two-party group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parties {
+    /// Two threads of the bench process.
+    Threads,
+    /// Two forked processes; the measured object must live in shared memory.
+    Processes,
+}
+
+/// A criterion group of wall-clock benchmarks.
+pub type Group<'a> = BenchmarkGroup<'a, WallTime>;
+
+/// Benchmarks `id`: one [`Cycle`] of `obj` per iteration on the bench thread.
+pub fn uncontended<C: Cycle>(g: &mut Group<'_>, id: &str, obj: &C) {
+    g.bench_function(id, |b| b.iter(|| black_box(obj).cycle()));
+}
+
+/// Benchmarks `id`: both parties run `side(me)` once per iteration (`me` is 0 or 1), pinned
+/// as `pins` says. The general two-party benchmark; the others are shapes of it.
+pub fn duel<F: Fn(usize) + Sync>(
+    g: &mut Group<'_>,
+    id: &str,
+    race: &Shm<Race>,
+    parties: Parties,
+    pins: Pins,
+    side: &F,
+) {
+    g.bench_function(id, |b| {
+        b.iter_custom(|iters| match parties {
+            Parties::Threads => race.two_threads(pins, iters, side),
+            Parties::Processes => race.two_processes(pins, iters, side),
+        })
+    });
+}
+
+/// Benchmarks `id`: both parties run one [`Cycle`] of `obj` per iteration, unpinned.
+pub fn contended<C: Cycle>(
+    g: &mut Group<'_>,
+    id: &str,
+    obj: &C,
+    race: &Shm<Race>,
+    parties: Parties,
+) {
+    duel(g, id, race, parties, UNPINNED, &|_| obj.cycle());
+}
+
+/// Benchmarks `id`: one [`PingPong`] round trip of `obj` per iteration.
+pub fn round_trip<P: PingPong>(
+    g: &mut Group<'_>,
+    id: &str,
+    obj: &P,
+    race: &Shm<Race>,
+    parties: Parties,
+    pins: Pins,
+) {
+    duel(g, id, race, parties, pins, &|me| {
+        if me == 0 {
+            obj.ping()
+        } else {
+            obj.pong()
+        }
+    });
+}
+
+/// A contended group: one iteration is one cycle by each of the two parties.
+pub fn contended_group<'a>(c: &'a mut Criterion, name: &str) -> Group<'a> {
+    let mut g = c.benchmark_group(name);
+    g.throughput(Throughput::Elements(2));
+    g
+}
+
+/// Criterion settings of every bench target, sized so that `cargo xtask bench` runs all of
+/// them in a few minutes on two cores (about 1.6 s per benchmark). Command-line options
+/// (`--warm-up-time`, `--measurement-time`, which `cargo xtask bench --quick` passes)
+/// override them.
+pub fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(1))
+        .sample_size(20)
+}

@@ -1,0 +1,100 @@
+//! The Rust peers: std's and parking_lot's mutexes and condition variables (threads only:
+//! their state is process-private).
+
+use std::hint::black_box;
+use std::sync::{Condvar, Mutex, PoisonError};
+
+use super::{Cycle, PingPong, A_TURN, B_TURN};
+
+impl Cycle for Mutex<()> {
+    #[inline]
+    fn cycle(&self) {
+        drop(black_box(
+            self.lock().unwrap_or_else(PoisonError::into_inner),
+        ));
+    }
+}
+
+impl Cycle for parking_lot::Mutex<()> {
+    #[inline]
+    fn cycle(&self) {
+        drop(black_box(self.lock()));
+    }
+}
+
+/// `std::sync::Condvar` with its mutex, which guards the ping-pong's turn.
+#[derive(Default)]
+pub struct StdCond {
+    turn: Mutex<u32>,
+    cv: Condvar,
+}
+
+impl Cycle for StdCond {
+    /// Lock, notify nobody, unlock: a notify's uncontended cost.
+    #[inline]
+    fn cycle(&self) {
+        let g = self.turn.lock().unwrap_or_else(PoisonError::into_inner);
+        self.cv.notify_one();
+        drop(black_box(g));
+    }
+}
+
+impl PingPong for StdCond {
+    #[inline]
+    fn ping(&self) {
+        let mut t = self.turn.lock().unwrap_or_else(PoisonError::into_inner);
+        *t = B_TURN;
+        self.cv.notify_one();
+        let t = self
+            .cv
+            .wait_while(t, |t| *t == B_TURN)
+            .unwrap_or_else(PoisonError::into_inner);
+        drop(t);
+    }
+
+    #[inline]
+    fn pong(&self) {
+        let t = self.turn.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut t = self
+            .cv
+            .wait_while(t, |t| *t != B_TURN)
+            .unwrap_or_else(PoisonError::into_inner);
+        *t = A_TURN;
+        self.cv.notify_one();
+    }
+}
+
+/// `parking_lot::Condvar` with its mutex, which guards the ping-pong's turn.
+#[derive(Default)]
+pub struct ParkingLotCond {
+    turn: parking_lot::Mutex<u32>,
+    cv: parking_lot::Condvar,
+}
+
+impl Cycle for ParkingLotCond {
+    /// Lock, notify nobody, unlock: a notify's uncontended cost.
+    #[inline]
+    fn cycle(&self) {
+        let g = self.turn.lock();
+        self.cv.notify_one();
+        drop(black_box(g));
+    }
+}
+
+impl PingPong for ParkingLotCond {
+    #[inline]
+    fn ping(&self) {
+        let mut t = self.turn.lock();
+        *t = B_TURN;
+        self.cv.notify_one();
+        self.cv.wait_while(&mut t, |t| *t == B_TURN);
+    }
+
+    #[inline]
+    fn pong(&self) {
+        let mut t = self.turn.lock();
+        self.cv.wait_while(&mut t, |t| *t != B_TURN);
+        *t = A_TURN;
+        self.cv.notify_one();
+    }
+}

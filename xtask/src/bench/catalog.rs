@@ -1,0 +1,181 @@
+//! What `cargo xtask bench` knows about each criterion group: its bench target, what one
+//! iteration is, which way its ratio points, its reference id, DESIGN.md's targets (section
+//! 6) and what each benchmark id in it is. The benchmarks themselves are in
+//! `stress/benches/`; the group shapes are described in `stress/benches/common/mod.rs`.
+
+use super::{Group, Legend, Metric};
+
+/// Benchmark id of the reference implementation in every group.
+pub const REFERENCE: &str = "reference";
+
+/// A primitive's three cycle groups: `<prefix>_uncontended`, `<prefix>_contended_2threads`
+/// and `<prefix>_contended_2processes`.
+pub struct Suite {
+    /// Group-name prefix.
+    pub prefix: &'static str,
+    /// The bench target (`stress/benches/<bench>.rs`).
+    pub bench: &'static str,
+    /// One cycle, e.g. "acquire + release".
+    pub cycle: &'static str,
+    /// What every benchmark id of the suite is.
+    pub impls: Legend,
+    /// DESIGN.md's targets for the uncontended, 2-thread and 2-process groups.
+    pub targets: [&'static [(&'static str, f64)]; 3],
+}
+
+/// The cycle suites, in the order the tables print.
+pub const SUITES: &[Suite] = &[Suite {
+    prefix: "lock",
+    bench: "lock",
+    cycle: "acquire + release (empty critical section)",
+    impls: LOCK_IMPLS,
+    targets: [
+        &[("twinsync-thread", 1.0), ("twinsync-process", 1.05)],
+        &[],
+        &[("twinsync-process", 1.0)],
+    ],
+}];
+
+/// The reference of every cycle suite.
+const MUTEX2: (&str, &str) = (
+    REFERENCE,
+    "Drepper's 3-state futex mutex (\"mutex2\"), shared futex: lock + unlock",
+);
+
+const LOCK_IMPLS: Legend = &[
+    MUTEX2,
+    ("twinsync-thread", "twinsync::thread::Lock"),
+    (
+        "twinsync-process",
+        "twinsync::process::Lock (anonymous shared segment)",
+    ),
+    ("std", "std::sync::Mutex<()>"),
+    ("parking_lot", "parking_lot::Mutex<()>"),
+    (
+        "pthread-pshared",
+        "pthread_mutex_t, PTHREAD_PROCESS_SHARED, in shared memory",
+    ),
+    ("pthread-robust", "the same, also PTHREAD_MUTEX_ROBUST"),
+    (
+        "sem_t",
+        "POSIX semaphore, pshared=1, value 1, wait/post as lock/unlock",
+    ),
+];
+
+/// The wake-up round-trip groups (`stress/benches/wake.rs`): `(name, what)`, threads then
+/// processes, same CPU then across CPUs.
+const WAKE_GROUPS: &[(&str, &str)] = &[
+    (
+        "wake_same_cpu_threads",
+        "round trip A wakes B, B wakes A; 2 threads both pinned to CPU 0",
+    ),
+    (
+        "wake_cross_cpu_threads",
+        "round trip A wakes B, B wakes A; 2 threads pinned to CPU 0 and CPU 1",
+    ),
+    (
+        "wake_same_cpu_processes",
+        "round trip A wakes B, B wakes A; 2 forked processes both pinned to CPU 0",
+    ),
+    (
+        "wake_cross_cpu_processes",
+        "round trip A wakes B, B wakes A; 2 forked processes pinned to CPU 0 and CPU 1",
+    ),
+];
+
+/// DESIGN.md: a wake-up round trip of Condition, Semaphore or Event costs at most the raw
+/// futex ping-pong on one CPU...
+const WAKE_SAME_CPU_TARGETS: &[(&str, f64)] = &[
+    ("twinsync-condition", 1.0),
+    ("twinsync-semaphore", 1.0),
+    ("twinsync-event", 1.0),
+];
+/// ... and at most 1.1 times it across CPUs.
+const WAKE_CROSS_CPU_TARGETS: &[(&str, f64)] = &[
+    ("twinsync-condition", 1.1),
+    ("twinsync-semaphore", 1.1),
+    ("twinsync-event", 1.1),
+];
+
+const WAKE_IMPLS: Legend = &[
+    (
+        REFERENCE,
+        "raw futex ping-pong, two words (private futex with threads, shared with processes)",
+    ),
+    (
+        "twinsync-lock",
+        "two twinsync Locks as binary semaphores (thread/process version as the group)",
+    ),
+    (
+        "std-condvar",
+        "std Mutex + Condvar, turn word, notify_one + wait_while",
+    ),
+    ("parking_lot-condvar", "the same with parking_lot"),
+    (
+        "pthread-cond",
+        "the same with process-shared pthread_mutex_t + pthread_cond_t",
+    ),
+    ("sem_t", "two POSIX semaphores (pshared=1) at 0"),
+];
+
+/// Every known group, in the order the tables print.
+pub fn groups() -> Vec<Group> {
+    let mut out = Vec::new();
+    for s in SUITES {
+        let shapes = [
+            ("uncontended", "on one thread", "ns/op", Metric::Time),
+            (
+                "contended_2threads",
+                "by each of 2 threads",
+                "ns/pair",
+                Metric::Throughput,
+            ),
+            (
+                "contended_2processes",
+                "by each of 2 forked processes",
+                "ns/pair",
+                Metric::Throughput,
+            ),
+        ];
+        for ((shape, who, unit, metric), targets) in shapes.into_iter().zip(s.targets) {
+            out.push(Group {
+                name: format!("{}_{shape}", s.prefix),
+                bench: s.bench,
+                what: format!("one {} {who}", s.cycle),
+                unit,
+                metric,
+                reference: REFERENCE,
+                targets,
+                impls: s.impls,
+            });
+        }
+    }
+    for (name, what) in WAKE_GROUPS {
+        out.push(Group {
+            name: (*name).to_owned(),
+            bench: "wake",
+            what: (*what).to_owned(),
+            unit: "ns/round trip",
+            metric: Metric::Time,
+            reference: REFERENCE,
+            targets: if name.contains("same_cpu") {
+                WAKE_SAME_CPU_TARGETS
+            } else {
+                WAKE_CROSS_CPU_TARGETS
+            },
+            impls: WAKE_IMPLS,
+        });
+    }
+    out
+}
+
+/// The bench targets to run, each once, in table order.
+pub fn benches() -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for g in groups() {
+        if !out.contains(&g.bench) {
+            out.push(g.bench);
+        }
+    }
+    out
+}
