@@ -89,6 +89,7 @@ pub mod controls;
 pub mod drivers;
 pub mod families;
 pub mod family;
+pub mod linearizability;
 pub mod report;
 pub mod scenarios;
 pub mod spec;
