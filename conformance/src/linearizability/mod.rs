@@ -210,13 +210,18 @@ pub fn check_bounded<M: Model>(
     }
 }
 
+/// A history entry of model `M`.
+pub type EntryOf<M> = Entry<<M as Model>::Op, <M as Model>::Res>;
+/// A verdict for model `M`.
+pub type OutcomeOf<M> = Outcome<<M as Model>::Op, <M as Model>::Res>;
+
 /// Checks a history of several objects: each object's operations on their own (entries
 /// carry the object's key). Returns the first object's violation or unknown, if any.
 pub fn check_objects<M: Model, K: Eq + Hash + Clone + Debug>(
-    h: &[(K, Entry<M::Op, M::Res>)],
+    h: &[(K, EntryOf<M>)],
     max_states: usize,
-) -> Result<(), (K, Outcome<M::Op, M::Res>)> {
-    let mut by: HashMap<K, Vec<Entry<M::Op, M::Res>>> = HashMap::new();
+) -> Result<(), (K, OutcomeOf<M>)> {
+    let mut by: HashMap<K, Vec<EntryOf<M>>> = HashMap::new();
     let mut order: Vec<K> = Vec::new();
     for (k, e) in h {
         if !by.contains_key(k) {
