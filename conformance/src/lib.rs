@@ -84,6 +84,8 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+#[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
+pub mod adapters;
 pub mod cli;
 pub mod controls;
 pub mod drivers;

@@ -45,6 +45,17 @@ pub struct Control {
     pub expected: &'static [&'static str],
 }
 
+/// A clause an implementation is known not to meet, with the reason (a documented semantic
+/// difference, e.g. a guard bound to its thread). A failure of that clause is reported as an
+/// expected deviation ([`Status::Deviates`](crate::report::Status::Deviates)), not a failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deviation {
+    /// The clause id.
+    pub clause: &'static str,
+    /// Why the implementation differs.
+    pub reason: &'static str,
+}
+
 /// An implementation the in-process drivers (proptest, threads, loom, shuttle) can test.
 ///
 /// Under `--cfg twinsync_loom` / `--cfg twinsync_shuttle`, [`make`](Self::make) is called
@@ -61,6 +72,9 @@ pub trait Testable: Send + Sync + Sized + 'static {
     const VERSION: &'static str;
     /// `Some` for a deliberately broken implementation.
     const CONTROL: Option<Control> = None;
+    /// Clauses it is known not to meet (a reference implementation's documented
+    /// differences). Empty for twinsync's own types.
+    const DEVIATIONS: &'static [Deviation] = &[];
     /// A fresh instance in its initial state.
     ///
     /// # Errors
@@ -131,6 +145,8 @@ pub struct Subject {
     pub version: &'static str,
     /// [`Testable::CONTROL`].
     pub control: Option<Control>,
+    /// [`Testable::DEVIATIONS`].
+    pub deviations: &'static [Deviation],
     /// The family's [`PRIMITIVE`](Family::PRIMITIVE) name.
     pub primitive: &'static str,
     /// The family's scenarios, described.
@@ -145,6 +161,7 @@ impl Subject {
             name: L::NAME,
             version: L::VERSION,
             control: L::CONTROL,
+            deviations: L::DEVIATIONS,
             primitive: <L::Family as Family<L>>::PRIMITIVE,
             scenarios: crate::family::infos::<L, L::Family>,
             entry: drivers::Entries::local::<L>(),
@@ -190,6 +207,8 @@ pub fn builtin() -> Vec<Subject> {
     return vec![
         Subject::local::<twinsync::thread::Lock>(),
         Subject::shared::<twinsync::process::Lock>(),
+        Subject::local::<crate::adapters::StdLock>(),
+        Subject::local::<crate::adapters::ParkingLotLock>(),
         Subject::shared::<ForgetfulWake>(),
         Subject::shared::<SplitAcquire>(),
         Subject::shared::<LaxRelease>(),
