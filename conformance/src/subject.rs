@@ -17,7 +17,6 @@
 use twinsync::Error;
 
 use crate::drivers;
-use crate::families::LockFamily;
 use crate::family::{Family, ScenarioInfo};
 
 /// What kind of bug a negative control has, which decides which drivers can see it.
@@ -104,35 +103,6 @@ pub trait SharedTestable: Testable {
     /// calls it as soon as every worker has attached and again at the end.
     fn unlink_named(name: &str) {
         let _ = twinsync::process::unlink(name);
-    }
-}
-
-impl Testable for twinsync::thread::Lock {
-    type Family = LockFamily;
-    const NAME: &'static str = "thread::Lock";
-    const VERSION: &'static str = "thread";
-    fn make() -> Result<Self, Error> {
-        Ok(twinsync::thread::Lock::new())
-    }
-}
-
-#[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
-impl Testable for twinsync::process::Lock {
-    type Family = LockFamily;
-    const NAME: &'static str = "process::Lock";
-    const VERSION: &'static str = "process";
-    fn make() -> Result<Self, Error> {
-        twinsync::process::Lock::new()
-    }
-}
-
-#[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
-impl SharedTestable for twinsync::process::Lock {
-    fn create_named(name: &str) -> Result<Self, Error> {
-        twinsync::process::Lock::create(name)
-    }
-    fn open_named(name: &str) -> Result<Self, Error> {
-        twinsync::process::Lock::open(name)
     }
 }
 
