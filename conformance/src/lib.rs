@@ -84,11 +84,16 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
+#[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
+pub mod adapters;
 pub mod cli;
 pub mod controls;
 pub mod drivers;
 pub mod families;
 pub mod family;
+pub mod linearizability;
+#[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
+pub mod plugin;
 pub mod report;
 pub mod scenarios;
 pub mod spec;

@@ -38,6 +38,10 @@ pub enum Status {
     Fail(String),
     /// The driver cannot check the clause (or reach the control's bug); the reason says why.
     NotCheckable(String),
+    /// The clause does not hold, as the subject declares it should not: a known, documented
+    /// semantic difference (e.g. `std::sync::Mutex` cannot be released by another thread).
+    /// The message gives the declared reason and what was observed. Not a failure.
+    Deviates(String),
 }
 
 /// One result: a clause checked on a subject by a driver.
@@ -73,6 +77,7 @@ impl Record {
             Status::Pass => ("pass", ""),
             Status::Fail(m) => ("fail", m.as_str()),
             Status::NotCheckable(m) => ("nc", m.as_str()),
+            Status::Deviates(m) => ("dev", m.as_str()),
         };
         let fields = [
             self.clause.as_str(),
@@ -113,6 +118,7 @@ impl Record {
             "pass" => Status::Pass,
             "fail" => Status::Fail(msg.clone()),
             "nc" => Status::NotCheckable(msg.clone()),
+            "dev" => Status::Deviates(msg.clone()),
             _ => return None,
         };
         let nanos: u64 = nanos.parse().ok()?;
@@ -242,12 +248,18 @@ pub fn driver_time(records: &[Record], driver: &str) -> Option<Duration> {
     (!per_check.is_empty()).then(|| per_check.values().sum())
 }
 
-/// Aggregates several records of one cell: any failure wins, then any pass, then n/c.
+/// Aggregates several records of one cell: any failure wins, then an expected deviation,
+/// then any pass, then n/c.
 fn cell(records: &[&Record]) -> &'static str {
     if records.is_empty() {
         "-"
     } else if records.iter().any(|r| r.failed()) {
         "FAIL"
+    } else if records
+        .iter()
+        .any(|r| matches!(r.status, Status::Deviates(_)))
+    {
+        "dev"
     } else if records.iter().any(|r| r.status == Status::Pass) {
         "pass"
     } else {
@@ -255,16 +267,49 @@ fn cell(records: &[&Record]) -> &'static str {
     }
 }
 
+/// The matrix columns for `records`: [`COLUMNS`], then a (version, driver) column for every
+/// other version (reference implementations such as `std`) with records of that driver.
+pub fn columns(records: &[Record]) -> Vec<(String, String)> {
+    let mut cols: Vec<(String, String)> = COLUMNS
+        .iter()
+        .map(|(v, d)| ((*v).to_owned(), (*d).to_owned()))
+        .collect();
+    let mut extra: Vec<(String, String)> = Vec::new();
+    for r in records {
+        let known = ["thread", "process", "control", "-"].contains(&r.version.as_str());
+        let col = (r.version.clone(), r.driver.clone());
+        if !known && !extra.contains(&col) {
+            extra.push(col);
+        }
+    }
+    let rank = |d: &str| {
+        DRIVERS
+            .iter()
+            .position(|x| *x == d)
+            .unwrap_or(DRIVERS.len())
+    };
+    extra.sort_by(|a, b| (&a.0, rank(&a.1)).cmp(&(&b.0, rank(&b.1))));
+    cols.extend(extra);
+    cols
+}
+
 /// Renders the final report (the clause matrix, time per driver, controls, failures).
 pub fn render(records: &[Record]) -> String {
     let mut out = String::new();
+    let cols = columns(records);
+    let w = cols
+        .iter()
+        .map(|(v, d)| v.len().max(d.len()))
+        .max()
+        .unwrap_or(9)
+        .max(9);
     let _ = write!(out, "{:<9}", "");
-    for (v, _) in COLUMNS {
-        let _ = write!(out, " {v:>9}");
+    for (v, _) in &cols {
+        let _ = write!(out, " {v:>w$}");
     }
     let _ = write!(out, "\n{:<9}", "clause");
-    for (_, d) in COLUMNS {
-        let _ = write!(out, " {d:>9}");
+    for (_, d) in &cols {
+        let _ = write!(out, " {d:>w$}");
     }
     out.push('\n');
     let mut clause_ids: Vec<&str> = spec::all_clauses().map(|c| c.id).collect();
@@ -273,17 +318,18 @@ pub fn render(records: &[Record]) -> String {
     }
     for id in clause_ids {
         let _ = write!(out, "{id:<9}");
-        for (v, d) in COLUMNS {
+        for (v, d) in &cols {
             let rs: Vec<&Record> = records
                 .iter()
-                .filter(|r| r.clause == id && r.version == v && r.driver == d)
+                .filter(|r| r.clause == id && &r.version == v && &r.driver == d)
                 .collect();
-            let _ = write!(out, " {:>9}", cell(&rs));
+            let _ = write!(out, " {:>w$}", cell(&rs));
         }
         out.push('\n');
     }
     out.push_str(
-        "\n(pass / FAIL / n/c = not checkable by this driver / - = not run)\n\
+        "\n(pass / FAIL / n/c = not checkable by this driver / dev = expected deviation, declared \
+         by the subject / - = not run)\n\
          (no thread/processes column: a thread::Lock cannot be shared between processes; no\n\
          process/loom or process/shuttle: the checkers run in one process, where the process\n\
          version is compiled out)\n",
@@ -298,6 +344,16 @@ pub fn render(records: &[Record]) -> String {
         .collect();
     for ((d, c), why) in &nc {
         let _ = writeln!(out, "  n/c {c} under {d}: {why}");
+    }
+    let dev: BTreeMap<(String, String), String> = records
+        .iter()
+        .filter_map(|r| match &r.status {
+            Status::Deviates(why) => Some(((r.subject.clone(), r.clause.clone()), why.clone())),
+            _ => None,
+        })
+        .collect();
+    for ((s, c), why) in &dev {
+        let _ = writeln!(out, "  dev {c} of {s}: {why}");
     }
 
     out.push_str("\ntime per driver (sum of its checks):\n");
@@ -385,6 +441,7 @@ pub fn to_json(records: &[Record]) -> String {
             Status::Pass => ("pass", None),
             Status::Fail(m) => ("fail", Some(m)),
             Status::NotCheckable(m) => ("not-checkable", Some(m)),
+            Status::Deviates(m) => ("expected-deviation", Some(m)),
         };
         let _ = write!(
             o,

@@ -17,7 +17,6 @@
 use twinsync::Error;
 
 use crate::drivers;
-use crate::families::LockFamily;
 use crate::family::{Family, ScenarioInfo};
 
 /// What kind of bug a negative control has, which decides which drivers can see it.
@@ -45,6 +44,17 @@ pub struct Control {
     pub expected: &'static [&'static str],
 }
 
+/// A clause an implementation is known not to meet, with the reason (a documented semantic
+/// difference, e.g. a guard bound to its thread). A failure of that clause is reported as an
+/// expected deviation ([`Status::Deviates`](crate::report::Status::Deviates)), not a failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deviation {
+    /// The clause id.
+    pub clause: &'static str,
+    /// Why the implementation differs.
+    pub reason: &'static str,
+}
+
 /// An implementation the in-process drivers (proptest, threads, loom, shuttle) can test.
 ///
 /// Under `--cfg twinsync_loom` / `--cfg twinsync_shuttle`, [`make`](Self::make) is called
@@ -61,6 +71,9 @@ pub trait Testable: Send + Sync + Sized + 'static {
     const VERSION: &'static str;
     /// `Some` for a deliberately broken implementation.
     const CONTROL: Option<Control> = None;
+    /// Clauses it is known not to meet (a reference implementation's documented
+    /// differences). Empty for twinsync's own types.
+    const DEVIATIONS: &'static [Deviation] = &[];
     /// A fresh instance in its initial state.
     ///
     /// # Errors
@@ -93,35 +106,6 @@ pub trait SharedTestable: Testable {
     }
 }
 
-impl Testable for twinsync::thread::Lock {
-    type Family = LockFamily;
-    const NAME: &'static str = "thread::Lock";
-    const VERSION: &'static str = "thread";
-    fn make() -> Result<Self, Error> {
-        Ok(twinsync::thread::Lock::new())
-    }
-}
-
-#[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
-impl Testable for twinsync::process::Lock {
-    type Family = LockFamily;
-    const NAME: &'static str = "process::Lock";
-    const VERSION: &'static str = "process";
-    fn make() -> Result<Self, Error> {
-        twinsync::process::Lock::new()
-    }
-}
-
-#[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
-impl SharedTestable for twinsync::process::Lock {
-    fn create_named(name: &str) -> Result<Self, Error> {
-        twinsync::process::Lock::create(name)
-    }
-    fn open_named(name: &str) -> Result<Self, Error> {
-        twinsync::process::Lock::open(name)
-    }
-}
-
 /// A subject, type-erased: its labels and the monomorphised driver entry points.
 #[derive(Clone, Copy)]
 pub struct Subject {
@@ -131,6 +115,8 @@ pub struct Subject {
     pub version: &'static str,
     /// [`Testable::CONTROL`].
     pub control: Option<Control>,
+    /// [`Testable::DEVIATIONS`].
+    pub deviations: &'static [Deviation],
     /// The family's [`PRIMITIVE`](Family::PRIMITIVE) name.
     pub primitive: &'static str,
     /// The family's scenarios, described.
@@ -145,6 +131,7 @@ impl Subject {
             name: L::NAME,
             version: L::VERSION,
             control: L::CONTROL,
+            deviations: L::DEVIATIONS,
             primitive: <L::Family as Family<L>>::PRIMITIVE,
             scenarios: crate::family::infos::<L, L::Family>,
             entry: drivers::Entries::local::<L>(),
@@ -190,6 +177,8 @@ pub fn builtin() -> Vec<Subject> {
     return vec![
         Subject::local::<twinsync::thread::Lock>(),
         Subject::shared::<twinsync::process::Lock>(),
+        Subject::local::<crate::adapters::StdLock>(),
+        Subject::local::<crate::adapters::ParkingLotLock>(),
         Subject::shared::<ForgetfulWake>(),
         Subject::shared::<SplitAcquire>(),
         Subject::shared::<LaxRelease>(),
@@ -205,7 +194,29 @@ pub fn builtin() -> Vec<Subject> {
     ];
 }
 
-/// Finds a built-in subject by name.
+static REGISTERED: std::sync::Mutex<Vec<Subject>> = std::sync::Mutex::new(Vec::new());
+
+/// Adds a subject to the ones [`by_name`] finds (see
+/// [`register_subject!`](crate::register_subject), which calls it before `main`). A second
+/// registration of the same name is ignored.
+pub fn register(subject: Subject) {
+    let mut r = REGISTERED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !r.iter().any(|s| s.name == subject.name) {
+        r.push(subject);
+    }
+}
+
+/// Finds a subject by name: a built-in one, else one [registered](register) in this
+/// executable.
 pub fn by_name(name: &str) -> Option<Subject> {
-    builtin().into_iter().find(|s| s.name == name)
+    builtin().into_iter().find(|s| s.name == name).or_else(|| {
+        REGISTERED
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .find(|s| s.name == name)
+            .copied()
+    })
 }

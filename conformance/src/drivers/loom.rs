@@ -143,7 +143,8 @@ pub fn child<L: Testable>(name: &str, b: &Budget) {
         let line = match s {
             Status::Pass => format!("@@clause\t{c}\tpass\t"),
             Status::NotCheckable(why) => format!("@@clause\t{c}\tnc\t{why}"),
-            Status::Fail(m) => format!("@@clause\t{c}\tfail\t{m}"),
+            // Bodies never produce a deviation (the parent derives it from a failure).
+            Status::Fail(m) | Status::Deviates(m) => format!("@@clause\t{c}\tfail\t{m}"),
         };
         println!("{line}");
     }

@@ -267,6 +267,7 @@ pub(crate) fn records(
         }
     }
     per.into_iter()
+        .map(|(clause, status)| (clause, deviate(subj, clause, status)))
         .map(|(clause, status)| Record {
             clause: clause.to_owned(),
             subject: subj.name.to_owned(),
@@ -280,6 +281,15 @@ pub(crate) fn records(
             duration,
         })
         .collect()
+}
+
+/// A failure of a clause the subject declares as a [`Deviation`](crate::subject::Deviation)
+/// becomes [`Status::Deviates`]; any other status is returned as is.
+pub(crate) fn deviate(subj: &Subject, clause: &str, status: Status) -> Status {
+    match (status, subj.deviations.iter().find(|d| d.clause == clause)) {
+        (Status::Fail(msg), Some(d)) => Status::Deviates(format!("{} (observed: {msg})", d.reason)),
+        (s, _) => s,
+    }
 }
 
 /// The path of the `twinsync-conformance` executable to name in a replay command: the one

@@ -164,7 +164,7 @@ fn record(
         version: subj.version.to_owned(),
         driver: DRIVER.to_owned(),
         check: "sequences".to_owned(),
-        status,
+        status: super::deviate(subj, clause, status),
         duration: d,
         replay,
     }

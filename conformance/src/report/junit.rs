@@ -88,6 +88,7 @@ fn cases(records: &[Record], driver: &str) -> Vec<Case> {
         let outcome = match &r.status {
             Status::Pass => Outcome::Pass,
             Status::NotCheckable(why) => Outcome::Skip(why.clone()),
+            Status::Deviates(why) => Outcome::Skip(format!("expected deviation: {why}")),
             Status::Fail(msg) => {
                 let body = match &r.replay {
                     Some(cmd) => format!("{msg}\n\nreplay: {cmd}"),

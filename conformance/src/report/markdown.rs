@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 
 use super::{
-    all_passed, cell, control_verdict, controls_in, driver_time, is_control, ControlVerdict,
-    Record, Status, COLUMNS, DRIVERS, HARNESS,
+    all_passed, cell, columns, control_verdict, controls_in, driver_time, is_control,
+    ControlVerdict, Record, Status, DRIVERS, HARNESS,
 };
 use crate::spec;
 
@@ -82,12 +82,13 @@ pub fn to_markdown(records: &[Record]) -> String {
             .count()
     );
 
+    let cols = columns(records);
     o.push_str("### Clauses\n\n| clause |");
-    for (v, d) in COLUMNS {
+    for (v, d) in &cols {
         let _ = write!(o, " {v} / {d} |");
     }
     o.push_str("\n|---|");
-    for _ in COLUMNS {
+    for _ in &cols {
         o.push_str(":---:|");
     }
     o.push('\n');
@@ -97,10 +98,10 @@ pub fn to_markdown(records: &[Record]) -> String {
     }
     for id in ids {
         let _ = write!(o, "| {} |", cell_text(id));
-        for (v, d) in COLUMNS {
+        for (v, d) in &cols {
             let rs: Vec<&Record> = records
                 .iter()
-                .filter(|r| r.clause == id && r.version == v && r.driver == d)
+                .filter(|r| r.clause == id && &r.version == v && &r.driver == d)
                 .collect();
             let c = match cell(&rs) {
                 "FAIL" => "**FAIL**",
@@ -110,7 +111,10 @@ pub fn to_markdown(records: &[Record]) -> String {
         }
         o.push('\n');
     }
-    o.push_str("\npass / **FAIL** / n/c = not checkable by this driver / - = not run\n");
+    o.push_str(
+        "\npass / **FAIL** / n/c = not checkable by this driver / dev = expected deviation \
+         (declared by the subject) / - = not run\n",
+    );
 
     o.push_str("\n### Time per driver\n\n| driver | time (s) |\n|---|---:|\n");
     for d in DRIVERS {

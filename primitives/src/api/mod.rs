@@ -7,6 +7,9 @@
 //! it and differ only in the futex scope they pass.
 
 mod lock;
+mod rlock;
 
 pub(crate) use lock::impl_lock_api;
 pub use lock::{LockApi, LockGuard};
+pub(crate) use rlock::impl_rlock_api;
+pub use rlock::{RLockApi, RLockGuard};

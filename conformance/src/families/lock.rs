@@ -1,9 +1,14 @@
-//! The built-in [`Family`] markers, one per primitive.
+//! The Lock family, and twinsync's Locks as subjects.
 
 use twinsync::LockApi;
 
+use twinsync::Error;
+
 use crate::family::{Family, Scenario};
 use crate::spec::Clause;
+#[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
+use crate::subject::SharedTestable;
+use crate::subject::Testable;
 
 /// The Lock family: [`spec::lock`](crate::spec::lock) and
 /// [`scenarios::lock`](crate::scenarios::lock), for any [`LockApi`].
@@ -30,6 +35,35 @@ impl<L: LockApi + Send + Sync + 'static> Family<L> for LockFamily {
         L: crate::subject::Testable,
     {
         crate::drivers::proptest::run_subject::<L, LockFamily>(cfg, subj)
+    }
+}
+
+impl Testable for twinsync::thread::Lock {
+    type Family = LockFamily;
+    const NAME: &'static str = "thread::Lock";
+    const VERSION: &'static str = "thread";
+    fn make() -> Result<Self, Error> {
+        Ok(twinsync::thread::Lock::new())
+    }
+}
+
+#[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
+impl Testable for twinsync::process::Lock {
+    type Family = LockFamily;
+    const NAME: &'static str = "process::Lock";
+    const VERSION: &'static str = "process";
+    fn make() -> Result<Self, Error> {
+        twinsync::process::Lock::new()
+    }
+}
+
+#[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
+impl SharedTestable for twinsync::process::Lock {
+    fn create_named(name: &str) -> Result<Self, Error> {
+        twinsync::process::Lock::create(name)
+    }
+    fn open_named(name: &str) -> Result<Self, Error> {
+        twinsync::process::Lock::open(name)
     }
 }
 

@@ -1,6 +1,6 @@
-//! Negative controls: deliberately broken Locks that the checkers must reject.
+//! Lock's negative controls: deliberately broken Locks that the checkers must reject.
 //!
-//! A checker that has never rejected anything is not trusted. Each control here is a
+//! Each control here is a
 //! three-state futex lock (0 free, 1 held, 2 held and maybe waited on) that is correct except
 //! for one planted bug. They are written on the `twinsync::sync` facade, like the real
 //! algorithms, so loom and shuttle see their atomics and their (emulated, blocking) futex; and
@@ -21,6 +21,7 @@ use twinsync::sync::futex::{self, Scope, Wait};
 use twinsync::sys::time::Deadline;
 use twinsync::{Error, LockApi};
 
+use super::Place;
 use crate::families::LockFamily;
 use crate::subject::{BugClass, Control, Testable};
 
@@ -131,28 +132,11 @@ impl ControlState {
     }
 }
 
-/// Where a control's state lives.
-enum Place {
-    Local(ControlState),
-    #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
-    Shared(twinsync::process::Shared<ControlState>),
-}
-
-impl Place {
-    fn state(&self) -> (&ControlState, Scope) {
-        match self {
-            Place::Local(s) => (s, Scope::Private),
-            #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
-            Place::Shared(s) => (s, Scope::Shared),
-        }
-    }
-}
-
 macro_rules! control {
     ($(#[$doc:meta])* $name:ident, $bug:expr, $text:expr, $class:expr, $expected:expr) => {
         $(#[$doc])*
         pub struct $name {
-            place: Place,
+            place: Place<ControlState>,
         }
 
         impl $name {

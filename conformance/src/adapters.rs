@@ -1,0 +1,201 @@
+//! Reference adapters: well-known implementations run through the suite, to show that it
+//! accepts what the ecosystem considers correct (a suite that rejects `std` is wrong), and to
+//! list where their semantics knowingly differ from twinsync's (Python's) as
+//! [`Deviation`]s, which the report shows as `dev`, not as failures.
+//!
+//! | adapter | primitive | built on | deviations |
+//! |---|---|---|---|
+//! | [`StdLock`] | Lock | `std::sync::Mutex<bool>` + `std::sync::Condvar` | none |
+//! | [`ParkingLotLock`] | Lock | `parking_lot::RawMutex` (`lock_api`) | LOCK-06: an unlock must happen on the locking thread |
+//!
+//! They run under the proptest and real-thread drivers only: they are not written on the
+//! `twinsync::sync` facade (so loom and shuttle cannot see inside them) and cannot live in
+//! shared memory.
+//!
+//! ```
+//! use twinsync::LockApi;
+//! use twinsync_conformance::adapters::StdLock;
+//!
+//! let l = StdLock::default();
+//! l.acquire();
+//! assert!(l.locked());
+//! l.release().unwrap();
+//! ```
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use parking_lot::lock_api::{RawMutex as _, RawMutexTimed as _};
+use twinsync::{Error, LockApi, TIMEOUT_MAX};
+
+use crate::families::LockFamily;
+use crate::subject::{Deviation, Testable};
+
+fn check_timeout(timeout: Duration) -> Result<(), Error> {
+    if timeout > TIMEOUT_MAX {
+        Err(Error::TimeoutTooLarge { timeout })
+    } else {
+        Ok(())
+    }
+}
+
+/// A Python-semantics Lock built from `std::sync::Mutex<bool>` (the held flag) and a
+/// `std::sync::Condvar` (the waiting acquirers): the textbook construction.
+#[derive(Debug, Default)]
+pub struct StdLock {
+    held: Mutex<bool>,
+    freed: Condvar,
+}
+
+impl StdLock {
+    fn flag(&self) -> MutexGuard<'_, bool> {
+        // A panic while the flag's mutex is held cannot leave the flag half-written.
+        self.held.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl LockApi for StdLock {
+    fn acquire(&self) {
+        let mut held = self.flag();
+        while *held {
+            held = self
+                .freed
+                .wait(held)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        *held = true;
+    }
+
+    fn try_acquire(&self) -> bool {
+        let mut held = self.flag();
+        !std::mem::replace(&mut *held, true)
+    }
+
+    fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+        check_timeout(timeout)?;
+        let deadline = Instant::now().checked_add(timeout);
+        let mut held = self.flag();
+        while *held {
+            let left = match deadline {
+                Some(d) => d.saturating_duration_since(Instant::now()),
+                None => Duration::MAX,
+            };
+            if left.is_zero() {
+                return Ok(false);
+            }
+            held = self
+                .freed
+                .wait_timeout(held, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        *held = true;
+        Ok(true)
+    }
+
+    fn release(&self) -> Result<(), Error> {
+        let mut held = self.flag();
+        if !std::mem::replace(&mut *held, false) {
+            return Err(Error::NotHeld);
+        }
+        drop(held);
+        self.freed.notify_one();
+        Ok(())
+    }
+
+    fn locked(&self) -> bool {
+        *self.flag()
+    }
+}
+
+impl Testable for StdLock {
+    type Family = LockFamily;
+    const NAME: &'static str = "std::Mutex+Condvar";
+    const VERSION: &'static str = "std";
+    fn make() -> Result<Self, Error> {
+        Ok(StdLock::default())
+    }
+}
+
+/// `parking_lot`'s raw mutex as a Lock. `lock_api` requires an unlock to happen in the
+/// context (thread) that locked, so the adapter remembers the locking thread and refuses a
+/// release from any other thread with [`Error::NotHeld`]: a declared deviation from LOCK-06.
+pub struct ParkingLotLock {
+    raw: parking_lot::RawMutex,
+    /// Id of the locking thread (0: none). Written only by the holder.
+    owner: AtomicU64,
+}
+
+impl Default for ParkingLotLock {
+    fn default() -> Self {
+        ParkingLotLock {
+            raw: parking_lot::RawMutex::INIT,
+            owner: AtomicU64::new(0),
+        }
+    }
+}
+
+impl std::fmt::Debug for ParkingLotLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParkingLotLock")
+            .field("locked", &self.raw.is_locked())
+            .finish()
+    }
+}
+
+fn me() -> u64 {
+    u64::from(twinsync::sys::tid::current())
+}
+
+impl ParkingLotLock {
+    fn took(&self) -> bool {
+        self.owner.store(me(), Ordering::Relaxed);
+        true
+    }
+}
+
+impl LockApi for ParkingLotLock {
+    fn acquire(&self) {
+        self.raw.lock();
+        self.took();
+    }
+
+    fn try_acquire(&self) -> bool {
+        self.raw.try_lock() && self.took()
+    }
+
+    fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+        check_timeout(timeout)?;
+        Ok(self.raw.try_lock_for(timeout) && self.took())
+    }
+
+    fn release(&self) -> Result<(), Error> {
+        if !self.raw.is_locked() || self.owner.load(Ordering::Relaxed) != me() {
+            return Err(Error::NotHeld);
+        }
+        self.owner.store(0, Ordering::Relaxed);
+        // SAFETY: the mutex is locked, and by this thread: `owner` holds the id of the thread
+        // that locked it (written after locking, cleared before unlocking, only by the holder).
+        unsafe { self.raw.unlock() };
+        Ok(())
+    }
+
+    fn locked(&self) -> bool {
+        self.raw.is_locked()
+    }
+}
+
+impl Testable for ParkingLotLock {
+    type Family = LockFamily;
+    const NAME: &'static str = "parking_lot::RawMutex";
+    const VERSION: &'static str = "parking_lot";
+    const DEVIATIONS: &'static [Deviation] = &[Deviation {
+        clause: "LOCK-06",
+        reason: "lock_api requires the unlocking thread to be the locking one (GuardNoSend), so \
+                 the adapter refuses a release by another thread",
+    }];
+    fn make() -> Result<Self, Error> {
+        Ok(ParkingLotLock::default())
+    }
+}

@@ -1,0 +1,6 @@
+//! The built-in [`Family`](crate::family::Family) markers, one module per primitive. Each
+//! module also makes twinsync's own types [`Testable`](crate::subject::Testable).
+
+mod lock;
+
+pub use lock::LockFamily;

@@ -1,0 +1,216 @@
+//! Unit tests of the checker: known linearizable and non-linearizable histories, pending
+//! operations, blocking operations, shrinking, and generated histories.
+
+use super::models::{LockOp, LockSpec, QueueOp, QueueRes, QueueSpec, SemOp, SemSpec};
+use super::*;
+
+type L = Entry<LockOp, bool>;
+
+fn lin<M: Model>(h: &[Entry<M::Op, M::Res>]) -> bool {
+    match check::<M>(h) {
+        Outcome::Linearizable => true,
+        Outcome::Violation(_) => false,
+        Outcome::Unknown { .. } => panic!("unbounded check gave up"),
+    }
+}
+
+#[test]
+fn overlapping_acquires_without_release_are_rejected() {
+    let h: Vec<L> = vec![
+        Entry::done(0, 0, 10, LockOp::Acquire, true),
+        Entry::done(1, 5, 15, LockOp::Acquire, true),
+    ];
+    assert!(!lin::<LockSpec>(&h));
+}
+
+#[test]
+fn a_blocking_acquire_is_linearized_after_the_release() {
+    // Client 1's acquire was called while client 0 held the lock, and returned after the
+    // release: it blocked, and is linearized when it could complete.
+    let h: Vec<L> = vec![
+        Entry::done(0, 0, 10, LockOp::Acquire, true),
+        Entry::done(1, 20, 100, LockOp::Acquire, true),
+        Entry::done(0, 50, 60, LockOp::Release, true),
+    ];
+    assert!(lin::<LockSpec>(&h));
+    // The same acquire returning *before* the release is a violation.
+    let h: Vec<L> = vec![
+        Entry::done(0, 0, 10, LockOp::Acquire, true),
+        Entry::done(1, 20, 40, LockOp::Acquire, true),
+        Entry::done(0, 50, 60, LockOp::Release, true),
+    ];
+    assert!(!lin::<LockSpec>(&h));
+}
+
+#[test]
+fn a_failed_try_needs_a_holder_at_some_instant() {
+    let h: Vec<L> = vec![Entry::done(0, 0, 10, LockOp::TryAcquire, false)];
+    assert!(
+        !lin::<LockSpec>(&h),
+        "a failed try on a lock nobody ever held"
+    );
+    let h: Vec<L> = vec![
+        Entry::done(0, 0, 10, LockOp::Acquire, true),
+        Entry::done(1, 5, 20, LockOp::TryAcquire, false),
+        Entry::done(0, 12, 14, LockOp::Release, true),
+    ];
+    assert!(lin::<LockSpec>(&h));
+}
+
+#[test]
+fn pending_operations_may_or_may_not_take_effect() {
+    // A pending release explains a later successful acquire...
+    let h: Vec<L> = vec![
+        Entry::done(0, 0, 10, LockOp::Acquire, true),
+        Entry::pending(0, 20, LockOp::Release),
+        Entry::done(1, 30, 40, LockOp::Acquire, true),
+    ];
+    assert!(lin::<LockSpec>(&h));
+    // ...and a pending acquire need not have happened.
+    let h: Vec<L> = vec![
+        Entry::pending(0, 0, LockOp::Acquire),
+        Entry::done(1, 30, 40, LockOp::Acquire, true),
+    ];
+    assert!(lin::<LockSpec>(&h));
+    // But it cannot have happened before its call.
+    let h: Vec<L> = vec![
+        Entry::done(0, 0, 10, LockOp::Acquire, true),
+        Entry::done(1, 20, 30, LockOp::Acquire, true),
+        Entry::pending(0, 40, LockOp::Release),
+    ];
+    assert!(!lin::<LockSpec>(&h));
+}
+
+#[test]
+fn queue_order_and_bounds() {
+    type Q = QueueSpec<2>;
+    let ok = vec![
+        Entry::done(0, 0, 10, QueueOp::Put(1), QueueRes::Put),
+        Entry::done(1, 5, 15, QueueOp::Put(2), QueueRes::Put),
+        Entry::done(2, 20, 30, QueueOp::Get, QueueRes::Got(2)),
+        Entry::done(2, 31, 40, QueueOp::Get, QueueRes::Got(1)),
+    ];
+    assert!(lin::<Q>(&ok), "concurrent puts may be ordered either way");
+    let bad = vec![
+        Entry::done(0, 0, 10, QueueOp::Put(1), QueueRes::Put),
+        Entry::done(0, 11, 15, QueueOp::Put(2), QueueRes::Put),
+        Entry::done(2, 20, 30, QueueOp::Get, QueueRes::Got(2)),
+    ];
+    assert!(!lin::<Q>(&bad), "FIFO: 1 was put strictly before 2");
+    let full = vec![
+        Entry::done(0, 0, 1, QueueOp::Put(1), QueueRes::Put),
+        Entry::done(0, 2, 3, QueueOp::Put(2), QueueRes::Put),
+        Entry::done(0, 4, 5, QueueOp::TryPut(3), QueueRes::Full),
+        Entry::done(0, 6, 7, QueueOp::TryPut(3), QueueRes::Put),
+    ];
+    assert!(
+        !lin::<Q>(&full),
+        "nothing was taken out between Full and Put"
+    );
+}
+
+#[test]
+fn semaphore_value_is_respected() {
+    type S = SemSpec<1, { i32::MAX as u32 }>;
+    let bad = vec![
+        Entry::done(0, 0, 10, SemOp::Acquire, true),
+        Entry::done(1, 0, 10, SemOp::Acquire, true),
+    ];
+    assert!(!lin::<S>(&bad), "two holders of a semaphore of value 1");
+    type B = SemSpec<1, 1>;
+    let over = vec![Entry::done(0, 0, 10, SemOp::Release(1), true)];
+    assert!(
+        !lin::<B>(&over),
+        "a bounded semaphore at its maximum accepted a release"
+    );
+}
+
+#[test]
+fn violations_shrink_to_the_offending_operations() {
+    // 200 well-behaved lock cycles with a double acquire planted in the middle.
+    let mut h: Vec<L> = Vec::new();
+    for i in 0..100u64 {
+        let t = i * 100;
+        h.push(Entry::done(0, t, t + 10, LockOp::Acquire, true));
+        h.push(Entry::done(0, t + 20, t + 30, LockOp::Release, true));
+    }
+    h.push(Entry::done(1, 5_005, 5_012, LockOp::Acquire, true));
+    let Outcome::Violation(v) = check::<LockSpec>(&h) else {
+        panic!("the double acquire was not found");
+    };
+    assert!(v.history.len() <= 3, "not shrunk:\n{v}");
+    assert_eq!(v.original_len, 201);
+    let text = v.to_string();
+    assert!(
+        text.contains("not linearizable") && text.contains("Acquire"),
+        "{text}"
+    );
+}
+
+/// A linearizable history by construction: operations run on the model in order, each given
+/// a call before and a return after its linearization instant, overlapping its neighbours.
+pub(crate) fn generated<M: Model>(
+    ops: impl Iterator<Item = M::Op>,
+    clients: u32,
+    seed: u64,
+) -> Vec<Entry<M::Op, M::Res>> {
+    let mut rng = seed | 1;
+    let mut next = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let mut state = M::init();
+    let mut h = Vec::new();
+    for (i, op) in ops.enumerate() {
+        let Some((res, s2)) = M::step(&state, &op) else {
+            continue;
+        };
+        state = s2;
+        let t = 1_000 + i as u64 * 10;
+        let (a, b) = (next() % 25, next() % 25);
+        h.push(Entry::done(
+            (next() % u64::from(clients)) as u32,
+            t - a,
+            t + b,
+            op,
+            res,
+        ));
+    }
+    h
+}
+
+#[test]
+fn generated_histories_are_linearizable() {
+    let lock_ops = (0..2_000).map(|i| match i % 3 {
+        0 => LockOp::TryAcquire,
+        1 => LockOp::Release,
+        _ => LockOp::AcquireTimeout,
+    });
+    let h = generated::<LockSpec>(lock_ops, 4, 7);
+    assert!(lin::<LockSpec>(&h));
+    let q_ops = (0..2_000u64).map(|i| match i % 4 {
+        0 | 1 => QueueOp::TryPut(i),
+        _ => QueueOp::TryGet,
+    });
+    let h = generated::<QueueSpec<4>>(q_ops, 4, 9);
+    assert!(lin::<QueueSpec<4>>(&h));
+}
+
+#[test]
+fn objects_are_checked_separately() {
+    let h = vec![
+        ("a", Entry::done(0, 0, 10, LockOp::Acquire, true)),
+        ("b", Entry::done(1, 5, 15, LockOp::Acquire, true)),
+    ];
+    assert!(check_objects::<LockSpec, _>(&h, usize::MAX).is_ok());
+    let h = vec![
+        ("a", Entry::done(0, 0, 10, LockOp::Acquire, true)),
+        ("a", Entry::done(1, 5, 15, LockOp::Acquire, true)),
+    ];
+    assert!(matches!(
+        check_objects::<LockSpec, _>(&h, usize::MAX),
+        Err(("a", Outcome::Violation(_)))
+    ));
+}

@@ -1,0 +1,161 @@
+//! The RLock algorithm under loom and shuttle: two threads each enter twice, check their
+//! depth and ownership, try to release what they do not own, and update a counter split into
+//! a load and a store. A negative control, an RLock that takes "the lock is held" for "I own
+//! it", must be rejected (two owners at once).
+//!
+//! Run with `RUSTFLAGS="--cfg twinsync_loom" cargo test --release -p twinsync --test
+//! checkers_rlock` (or `twinsync_shuttle`). In a normal build this file is empty.
+#![cfg(any(twinsync_loom, twinsync_shuttle))]
+
+mod checker_support;
+
+use twinsync::algo::lock::LockState;
+use twinsync::sync::atomic::{AtomicBool, AtomicU32, Ordering::*};
+use twinsync::sync::futex::Scope;
+use twinsync::{thread::RLock, Error, RLockApi};
+
+#[cfg(twinsync_loom)]
+use loom::{sync::Arc, thread};
+#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
+use shuttle::{sync::Arc, thread};
+
+/// What the model needs from an RLock: the real one, or the broken control.
+trait Reentrant: Send + Sync + 'static {
+    fn enter(&self);
+    fn leave(&self);
+    fn depth(&self) -> u32;
+}
+
+impl Reentrant for RLock {
+    fn enter(&self) {
+        // A release by a non-owner is refused (the other thread may hold it, or nobody).
+        if !self.is_owned() {
+            assert!(matches!(self.release(), Err(Error::NotOwner)));
+        }
+        self.acquire();
+    }
+    fn leave(&self) {
+        self.release().unwrap();
+    }
+    fn depth(&self) -> u32 {
+        self.count()
+    }
+}
+
+/// Negative control: treats "held by anyone" as "held by me", so a second thread walks in.
+struct Sloppy {
+    lock: LockState,
+    count: AtomicU32,
+}
+
+impl Reentrant for Sloppy {
+    fn enter(&self) {
+        if self.lock.locked() {
+            self.count.fetch_add(1, Relaxed);
+        } else {
+            self.lock.acquire(None, Scope::Private);
+            self.count.store(1, Relaxed);
+        }
+    }
+    fn leave(&self) {
+        if self.count.fetch_sub(1, Relaxed) == 1 {
+            // With two "owners" the lock may already be free; the model's own checks report
+            // the real fault.
+            let _ = self.lock.release(Scope::Private);
+        }
+    }
+    fn depth(&self) -> u32 {
+        self.count.load(Relaxed)
+    }
+}
+
+/// Two threads, each entering twice. `inside` catches a second owner at once; the split
+/// counter catches it at the end.
+fn body<R: Reentrant>(make: fn() -> R) -> impl Fn() + Send + Sync + 'static {
+    move || {
+        let s = Arc::new((make(), AtomicBool::new(false), AtomicU32::new(0)));
+        let hs: Vec<_> = (0..2)
+            .map(|_| {
+                let s = s.clone();
+                thread::spawn(move || {
+                    let (r, inside, counter) = &*s;
+                    r.enter();
+                    assert!(!inside.swap(true, Relaxed), "two owners at once");
+                    r.enter();
+                    assert_eq!(r.depth(), 2, "wrong depth (two owners?)");
+                    let v = counter.load(Relaxed);
+                    counter.store(v + 1, Relaxed);
+                    r.leave();
+                    assert_eq!(r.depth(), 1, "wrong depth (two owners?)");
+                    inside.store(false, Relaxed);
+                    r.leave();
+                })
+            })
+            .collect();
+        for h in hs {
+            h.join().unwrap();
+        }
+        assert_eq!(s.2.load(Relaxed), 2, "lost update (two owners?)");
+    }
+}
+
+fn good() -> impl Fn() + Send + Sync + 'static {
+    body(RLock::new)
+}
+
+fn sloppy() -> impl Fn() + Send + Sync + 'static {
+    body(|| Sloppy {
+        lock: LockState::new(),
+        count: AtomicU32::new(0),
+    })
+}
+
+#[cfg(twinsync_loom)]
+fn loom_builder() -> loom::model::Builder {
+    let mut b = loom::model::Builder::new();
+    b.preemption_bound = None;
+    b
+}
+
+#[cfg(twinsync_loom)]
+#[test]
+fn loom_rlock_passes() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    let body = good();
+    loom_builder().check(move || {
+        RUNS.fetch_add(1, Ordering::Relaxed);
+        body()
+    });
+    let runs = RUNS.load(Ordering::Relaxed);
+    println!("loom explored {runs} interleavings");
+    assert!(runs > 10, "loom explored only {runs} interleavings");
+}
+
+#[cfg(twinsync_loom)]
+#[test]
+fn loom_rejects_two_owners() {
+    checker_support::loom_rejects("loom_sloppy_child", &["two owners"]);
+}
+
+#[cfg(twinsync_loom)]
+#[test]
+#[ignore = "negative control: run only as a child of loom_rejects_two_owners"]
+fn loom_sloppy_child() {
+    if checker_support::is_loom_child() {
+        loom_builder().check(sloppy());
+    }
+}
+
+#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
+#[test]
+fn shuttle_rlock_passes() {
+    shuttle::check_random(good(), 2000);
+    shuttle::check_pct(good(), 2000, 3);
+}
+
+#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
+#[test]
+fn shuttle_rejects_two_owners() {
+    checker_support::shuttle_rejects(|| shuttle::check_random(sloppy(), 2000), &["two owners"]);
+}
