@@ -40,9 +40,8 @@
 mod common;
 
 use common::posix::{MutexKind, PosixSem, PthreadMutex};
-use common::race::Race;
 use common::reference::Mutex2;
-use common::{contended, contended_group, uncontended, Cycle, Parties, Signal};
+use common::{cycle_suite, Cycle, Home, Signal, Suite, Visit};
 use criterion::{criterion_group, criterion_main, Criterion};
 use twinsync::LockApi;
 
@@ -68,7 +67,7 @@ impl Cycle for SemLock {
     }
 }
 
-/// Every implementation, made once per group.
+/// Every implementation, made once for the three groups.
 struct Peers {
     reference: Mutex2,
     thread: Twin<twinsync::thread::Lock>,
@@ -95,53 +94,26 @@ impl Peers {
     }
 }
 
-fn lock_uncontended(c: &mut Criterion) {
-    let p = Peers::new();
-    let mut g = c.benchmark_group("lock_uncontended");
-    uncontended(&mut g, "reference", &p.reference);
-    uncontended(&mut g, "twinsync-thread", &p.thread);
-    uncontended(&mut g, "twinsync-process", &p.process);
-    uncontended(&mut g, "std", &p.std);
-    uncontended(&mut g, "parking_lot", &p.parking_lot);
-    uncontended(&mut g, "pthread-pshared", &p.pthread);
-    uncontended(&mut g, "pthread-robust", &p.robust);
-    uncontended(&mut g, "sem_t", &p.sem);
-    g.finish();
+impl Suite for Peers {
+    fn each<V: Visit>(&self, v: &mut V) {
+        v.visit("reference", &self.reference, Home::Shared);
+        v.visit("twinsync-thread", &self.thread, Home::Private);
+        v.visit("twinsync-process", &self.process, Home::Shared);
+        v.visit("std", &self.std, Home::Private);
+        v.visit("parking_lot", &self.parking_lot, Home::Private);
+        v.visit("pthread-pshared", &self.pthread, Home::Shared);
+        v.visit("pthread-robust", &self.robust, Home::Shared);
+        v.visit("sem_t", &self.sem, Home::Shared);
+    }
 }
 
-fn lock_contended_threads(c: &mut Criterion) {
-    let p = Peers::new();
-    let race = Race::new();
-    let mut g = contended_group(c, "lock_contended_2threads");
-    let t = Parties::Threads;
-    contended(&mut g, "reference", &p.reference, &race, t);
-    contended(&mut g, "twinsync-thread", &p.thread, &race, t);
-    contended(&mut g, "twinsync-process", &p.process, &race, t);
-    contended(&mut g, "std", &p.std, &race, t);
-    contended(&mut g, "parking_lot", &p.parking_lot, &race, t);
-    contended(&mut g, "pthread-pshared", &p.pthread, &race, t);
-    contended(&mut g, "pthread-robust", &p.robust, &race, t);
-    contended(&mut g, "sem_t", &p.sem, &race, t);
-    g.finish();
-}
-
-fn lock_contended_processes(c: &mut Criterion) {
-    let p = Peers::new();
-    let race = Race::new();
-    let mut g = contended_group(c, "lock_contended_2processes");
-    // Shared-memory implementations only: the others would give each child its own copy.
-    let f = Parties::Processes;
-    contended(&mut g, "reference", &p.reference, &race, f);
-    contended(&mut g, "twinsync-process", &p.process, &race, f);
-    contended(&mut g, "pthread-pshared", &p.pthread, &race, f);
-    contended(&mut g, "pthread-robust", &p.robust, &race, f);
-    contended(&mut g, "sem_t", &p.sem, &race, f);
-    g.finish();
+fn lock(c: &mut Criterion) {
+    cycle_suite(c, "lock", &Peers::new());
 }
 
 criterion_group! {
-    name = lock;
+    name = benches;
     config = common::config();
-    targets = lock_uncontended, lock_contended_threads, lock_contended_processes
+    targets = lock
 }
-criterion_main!(lock);
+criterion_main!(benches);

@@ -153,11 +153,63 @@ pub fn round_trip<P: PingPong>(
     });
 }
 
-/// A contended group: one iteration is one cycle by each of the two parties.
-pub fn contended_group<'a>(c: &'a mut Criterion, name: &str) -> Group<'a> {
-    let mut g = c.benchmark_group(name);
-    g.throughput(Throughput::Elements(2));
-    g
+/// Where an implementation's state lives, so which parties can share it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Home {
+    /// Process-private memory: measured with threads only.
+    Private,
+    /// Shared memory: measured with threads and with forked processes.
+    Shared,
+}
+
+/// Something that benchmarks one implementation of a [`Suite`].
+pub trait Visit {
+    /// Benchmarks `obj` under the id `id`.
+    fn visit<C: Cycle>(&mut self, id: &str, obj: &C, home: Home);
+}
+
+/// The implementations of one primitive's cycle groups: [`each`](Suite::each) shows every
+/// one of them to a visitor, the reference first. A trait with a generic visitor rather than
+/// a list of trait objects, so that every cycle is statically dispatched, as it would be in
+/// a user's code.
+pub trait Suite {
+    /// Calls `v.visit` for every implementation.
+    fn each<V: Visit>(&self, v: &mut V);
+}
+
+/// Runs the three cycle groups of a primitive: `<prefix>_uncontended`,
+/// `<prefix>_contended_2threads` and `<prefix>_contended_2processes` (the last with the
+/// [`Home::Shared`] implementations only: the others would give each child its own copy).
+pub fn cycle_suite<S: Suite>(c: &mut Criterion, prefix: &str, suite: &S) {
+    struct Uncontended<'g, 'c>(&'g mut Group<'c>);
+    impl Visit for Uncontended<'_, '_> {
+        fn visit<C: Cycle>(&mut self, id: &str, obj: &C, _: Home) {
+            uncontended(self.0, id, obj);
+        }
+    }
+    struct Contended<'g, 'c, 'r>(&'g mut Group<'c>, &'r Shm<Race>, Parties);
+    impl Visit for Contended<'_, '_, '_> {
+        fn visit<C: Cycle>(&mut self, id: &str, obj: &C, home: Home) {
+            if self.2 == Parties::Threads || home == Home::Shared {
+                contended(self.0, id, obj, self.1, self.2);
+            }
+        }
+    }
+
+    let mut g = c.benchmark_group(format!("{prefix}_uncontended"));
+    suite.each(&mut Uncontended(&mut g));
+    g.finish();
+    let race = Race::new();
+    for (parties, name) in [
+        (Parties::Threads, "contended_2threads"),
+        (Parties::Processes, "contended_2processes"),
+    ] {
+        let mut g = c.benchmark_group(format!("{prefix}_{name}"));
+        // One iteration is one cycle by each of the two parties.
+        g.throughput(Throughput::Elements(2));
+        suite.each(&mut Contended(&mut g, &race, parties));
+        g.finish();
+    }
 }
 
 /// Criterion settings of every bench target, sized so that `cargo xtask bench` runs all of

@@ -21,20 +21,40 @@ pub struct Suite {
     pub impls: Legend,
     /// DESIGN.md's targets for the uncontended, 2-thread and 2-process groups.
     pub targets: [&'static [(&'static str, f64)]; 3],
+    /// More single-thread groups of the suite's bench, `(<prefix>_<suffix>, what one
+    /// iteration is)`: time ratios, no targets, same implementations.
+    pub extra: &'static [(&'static str, &'static str)],
 }
 
 /// The cycle suites, in the order the tables print.
-pub const SUITES: &[Suite] = &[Suite {
-    prefix: "lock",
-    bench: "lock",
-    cycle: "acquire + release (empty critical section)",
-    impls: LOCK_IMPLS,
-    targets: [
-        &[("twinsync-thread", 1.0), ("twinsync-process", 1.05)],
-        &[],
-        &[("twinsync-process", 1.0)],
-    ],
-}];
+pub const SUITES: &[Suite] = &[
+    Suite {
+        prefix: "lock",
+        bench: "lock",
+        cycle: "acquire + release (empty critical section)",
+        impls: LOCK_IMPLS,
+        targets: [
+            &[("twinsync-thread", 1.0), ("twinsync-process", 1.05)],
+            &[],
+            &[("twinsync-process", 1.0)],
+        ],
+        extra: &[],
+    },
+    Suite {
+        prefix: "rlock",
+        bench: "rlock",
+        cycle: "acquire + release of a free RLock",
+        impls: RLOCK_IMPLS,
+        targets: NO_TARGETS,
+        extra: &[(
+            "nested",
+            "one acquire + release while already held once (depth 1 -> 2 -> 1); reference: one plain lock + unlock",
+        )],
+    },
+];
+
+/// DESIGN.md sets no target for this suite.
+const NO_TARGETS: [&[(&str, f64)]; 3] = [&[], &[], &[]];
 
 /// The reference of every cycle suite.
 const MUTEX2: (&str, &str) = (
@@ -59,6 +79,20 @@ const LOCK_IMPLS: Legend = &[
     (
         "sem_t",
         "POSIX semaphore, pshared=1, value 1, wait/post as lock/unlock",
+    ),
+];
+
+const RLOCK_IMPLS: Legend = &[
+    MUTEX2,
+    ("twinsync-thread", "twinsync::thread::RLock"),
+    (
+        "twinsync-process",
+        "twinsync::process::RLock (anonymous shared segment)",
+    ),
+    ("parking_lot", "parking_lot::ReentrantMutex<()>"),
+    (
+        "pthread-recursive",
+        "pthread_mutex_t, PTHREAD_MUTEX_RECURSIVE, PTHREAD_PROCESS_SHARED",
     ),
 ];
 
@@ -146,6 +180,18 @@ pub fn groups() -> Vec<Group> {
                 metric,
                 reference: REFERENCE,
                 targets,
+                impls: s.impls,
+            });
+        }
+        for (suffix, what) in s.extra {
+            out.push(Group {
+                name: format!("{}_{suffix}", s.prefix),
+                bench: s.bench,
+                what: (*what).to_owned(),
+                unit: "ns/op",
+                metric: Metric::Time,
+                reference: REFERENCE,
+                targets: &[],
                 impls: s.impls,
             });
         }
