@@ -4,6 +4,7 @@
 //! | primitive | thread version | process version | methods |
 //! |---|---|---|---|
 //! | Lock | [`thread::Lock`] | [`process::Lock`] | [`LockApi`] |
+//! | Barrier | [`thread::Barrier`] | [`process::Barrier`] | [`BarrierApi`] |
 //!
 //! (More primitives arrive in later releases; each follows the same pattern.)
 //!
@@ -48,6 +49,7 @@ pub mod sys;
 pub mod thread;
 pub mod worker;
 
+pub use api::{BarrierApi, BarrierFn};
 pub use api::{LockApi, LockGuard};
 pub use error::{Error, SegmentError};
 pub use sys::time::TIMEOUT_MAX;
