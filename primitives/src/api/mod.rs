@@ -6,9 +6,12 @@
 //! primitive's algorithm state, so that the thread and process versions share every line of
 //! it and differ only in the futex scope they pass.
 
+mod barrier;
 mod lock;
 mod rlock;
 
+pub(crate) use barrier::{impl_barrier_api, BarrierLocal};
+pub use barrier::{BarrierApi, BarrierFn};
 pub(crate) use lock::impl_lock_api;
 pub use lock::{LockApi, LockGuard};
 pub(crate) use rlock::impl_rlock_api;
