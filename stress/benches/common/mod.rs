@@ -177,16 +177,30 @@ pub trait Suite {
     fn each<V: Visit>(&self, v: &mut V);
 }
 
-/// Runs the three cycle groups of a primitive: `<prefix>_uncontended`,
-/// `<prefix>_contended_2threads` and `<prefix>_contended_2processes` (the last with the
-/// [`Home::Shared`] implementations only: the others would give each child its own copy).
+/// Runs the three cycle groups of a primitive with the same implementations:
+/// [`uncontended_group`] and [`contended_groups`].
 pub fn cycle_suite<S: Suite>(c: &mut Criterion, prefix: &str, suite: &S) {
+    uncontended_group(c, prefix, suite);
+    contended_groups(c, prefix, suite);
+}
+
+/// Runs `<prefix>_uncontended`: one cycle of each implementation on the bench thread.
+pub fn uncontended_group<S: Suite>(c: &mut Criterion, prefix: &str, suite: &S) {
     struct Uncontended<'g, 'c>(&'g mut Group<'c>);
     impl Visit for Uncontended<'_, '_> {
         fn visit<C: Cycle>(&mut self, id: &str, obj: &C, _: Home) {
             uncontended(self.0, id, obj);
         }
     }
+    let mut g = c.benchmark_group(format!("{prefix}_uncontended"));
+    suite.each(&mut Uncontended(&mut g));
+    g.finish();
+}
+
+/// Runs `<prefix>_contended_2threads` and `<prefix>_contended_2processes` (the latter with
+/// the [`Home::Shared`] implementations only: the others would give each child its own
+/// copy).
+pub fn contended_groups<S: Suite>(c: &mut Criterion, prefix: &str, suite: &S) {
     struct Contended<'g, 'c, 'r>(&'g mut Group<'c>, &'r Shm<Race>, Parties);
     impl Visit for Contended<'_, '_, '_> {
         fn visit<C: Cycle>(&mut self, id: &str, obj: &C, home: Home) {
@@ -195,10 +209,6 @@ pub fn cycle_suite<S: Suite>(c: &mut Criterion, prefix: &str, suite: &S) {
             }
         }
     }
-
-    let mut g = c.benchmark_group(format!("{prefix}_uncontended"));
-    suite.each(&mut Uncontended(&mut g));
-    g.finish();
     let race = Race::new();
     for (parties, name) in [
         (Parties::Threads, "contended_2threads"),

@@ -1,6 +1,6 @@
 //! The C peers, each in its own shared mapping so that they work between forked processes:
-//! process-shared pthread mutexes (plain, robust, recursive) and condition variables, and
-//! POSIX semaphores with `pshared = 1`.
+//! process-shared pthread mutexes (plain, robust, recursive), condition variables and
+//! barriers, and POSIX semaphores with `pshared = 1`.
 
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -257,5 +257,60 @@ impl Drop for PosixSem {
     fn drop(&mut self) {
         // SAFETY: initialised in `new`; nobody waits on it any more.
         unsafe { libc::sem_destroy(self.s.as_ptr()) };
+    }
+}
+
+/// A process-shared `pthread_barrier_t` in shared memory.
+pub struct PthreadBarrier {
+    b: Shm<libc::pthread_barrier_t>,
+}
+
+impl PthreadBarrier {
+    /// A barrier for `parties` parties, `PTHREAD_PROCESS_SHARED`.
+    pub fn new(parties: u32) -> PthreadBarrier {
+        // SAFETY: pthread_barrier_t is plain bytes; pthread_barrier_init initialises it
+        // below before any use.
+        let b = unsafe { Shm::<libc::pthread_barrier_t>::zeroed() };
+        let mut attr = MaybeUninit::<libc::pthread_barrierattr_t>::uninit();
+        let a = attr.as_mut_ptr();
+        // SAFETY: the attribute lives from its init to its destroy; `b` is mapped memory
+        // nobody else sees yet.
+        unsafe {
+            check(
+                libc::pthread_barrierattr_init(a),
+                "pthread_barrierattr_init",
+            );
+            check(
+                libc::pthread_barrierattr_setpshared(a, libc::PTHREAD_PROCESS_SHARED),
+                "pthread_barrierattr_setpshared",
+            );
+            check(
+                libc::pthread_barrier_init(b.as_ptr(), attr.as_ptr(), parties),
+                "pthread_barrier_init",
+            );
+            libc::pthread_barrierattr_destroy(a);
+        }
+        PthreadBarrier { b }
+    }
+}
+
+impl Cycle for PthreadBarrier {
+    /// One `pthread_barrier_wait`.
+    #[inline]
+    fn cycle(&self) {
+        // SAFETY: initialised in `new`, destroyed only in `drop`.
+        let r = unsafe { libc::pthread_barrier_wait(self.b.as_ptr()) };
+        assert!(
+            r == 0 || r == libc::PTHREAD_BARRIER_SERIAL_THREAD,
+            "pthread_barrier_wait: {}",
+            std::io::Error::from_raw_os_error(r)
+        );
+    }
+}
+
+impl Drop for PthreadBarrier {
+    fn drop(&mut self) {
+        // SAFETY: initialised in `new`; nobody waits on it any more.
+        unsafe { libc::pthread_barrier_destroy(self.b.as_ptr()) };
     }
 }

@@ -6,6 +6,8 @@
 //!   uncontended and 2-party contended group.
 //! * [`FutexPingPong`]: two futex words, each party waits on one and wakes the other: what a
 //!   wake-up round trip must cost at least. The unit of every round-trip group.
+//! * [`FutexBarrier`]: an arrival counter and a generation word on a shared futex: what a
+//!   barrier must cost at least. The unit of the Barrier groups.
 
 use std::ptr;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -183,5 +185,55 @@ impl PingPong for FutexPingPong {
         let next = self.next(1);
         self.wait_for(0, next);
         self.publish(1, next);
+    }
+}
+
+/// The barrier reference: `arrived` counts this generation's arrivals, `generation` is the
+/// futex word the early arrivers sleep on. The last arriver resets the count, bumps the
+/// generation and wakes everyone (when there is anyone: with one party there is not). No
+/// breaking, no timeout, no action, no arrival index.
+pub struct FutexBarrier {
+    /// `[arrived, generation]`.
+    words: Shm<[AtomicU32; 2]>,
+    parties: u32,
+}
+
+impl FutexBarrier {
+    /// A barrier for `parties` parties (at least 1) in its own shared mapping.
+    pub fn new(parties: u32) -> FutexBarrier {
+        assert!(parties >= 1, "a barrier needs a party");
+        FutexBarrier {
+            // SAFETY: all-zero atomics are valid: nobody arrived, generation 0.
+            words: unsafe { Shm::zeroed() },
+            parties,
+        }
+    }
+
+    /// Waits until `parties` parties have called `wait` in this generation.
+    #[inline]
+    pub fn wait(&self) {
+        let [arrived, generation] = &*self.words;
+        // Read the generation before arriving: it cannot move until we have arrived.
+        let gen = generation.load(Ordering::Acquire);
+        if arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.parties {
+            // Reset before publishing the new generation: whoever sees it may arrive again.
+            arrived.store(0, Ordering::Relaxed);
+            generation.store(gen.wrapping_add(1), Ordering::Release);
+            if self.parties > 1 {
+                // Every early arriver sleeps on the word: all must go.
+                wake(generation, u32::MAX, Scope::Shared);
+            }
+        } else {
+            while generation.load(Ordering::Acquire) == gen {
+                wait(generation, gen, Scope::Shared);
+            }
+        }
+    }
+}
+
+impl Cycle for FutexBarrier {
+    #[inline]
+    fn cycle(&self) {
+        self.wait();
     }
 }

@@ -1,8 +1,8 @@
-//! The Rust peers: std's and parking_lot's mutexes and condition variables (threads only:
-//! their state is process-private).
+//! The Rust peers: std's and parking_lot's mutexes and condition variables, std's barrier
+//! (threads only: their state is process-private).
 
 use std::hint::black_box;
-use std::sync::{Condvar, Mutex, PoisonError};
+use std::sync::{Barrier, Condvar, Mutex, PoisonError};
 
 use super::{Cycle, PingPong, A_TURN, B_TURN};
 
@@ -96,5 +96,13 @@ impl PingPong for ParkingLotCond {
         self.cv.wait_while(&mut t, |t| *t != B_TURN);
         *t = A_TURN;
         self.cv.notify_one();
+    }
+}
+
+impl Cycle for Barrier {
+    /// One `wait`.
+    #[inline]
+    fn cycle(&self) {
+        black_box(self.wait());
     }
 }

@@ -51,6 +51,14 @@ pub const SUITES: &[Suite] = &[
             "one acquire + release while already held once (depth 1 -> 2 -> 1); reference: one plain lock + unlock",
         )],
     },
+    Suite {
+        prefix: "barrier",
+        bench: "barrier",
+        cycle: "wait (1-party barrier uncontended, 2-party contended: one generation)",
+        impls: BARRIER_IMPLS,
+        targets: NO_TARGETS,
+        extra: &[],
+    },
 ];
 
 /// DESIGN.md sets no target for this suite.
@@ -93,6 +101,23 @@ const RLOCK_IMPLS: Legend = &[
     (
         "pthread-recursive",
         "pthread_mutex_t, PTHREAD_MUTEX_RECURSIVE, PTHREAD_PROCESS_SHARED",
+    ),
+];
+
+const BARRIER_IMPLS: Legend = &[
+    (
+        REFERENCE,
+        "minimal futex barrier: arrival counter + generation word, shared futex, wake-all",
+    ),
+    ("twinsync-thread", "twinsync::thread::Barrier"),
+    (
+        "twinsync-process",
+        "twinsync::process::Barrier (anonymous shared segment)",
+    ),
+    ("std", "std::sync::Barrier"),
+    (
+        "pthread-pshared",
+        "pthread_barrier_t, PTHREAD_PROCESS_SHARED, in shared memory",
     ),
 ];
 
