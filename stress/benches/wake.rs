@@ -25,14 +25,19 @@
 //! | `parking_lot-condvar` | the same with `parking_lot::{Mutex, Condvar}` |
 //! | `pthread-cond` | the same with a process-shared `pthread_mutex_t` + `pthread_cond_t` |
 //! | `sem_t` | two POSIX semaphores (`pshared = 1`) at 0: post the other's, wait on one's own |
+//! | `std-mpsc` | two `std::sync::mpsc::sync_channel(1)`: a one-word message each way (threads only) |
+//! | `posix-mq` | two POSIX message queues (`mq_open`, capacity 1): a one-word message each way |
+//! | `socketpair` | an `AF_UNIX` `SOCK_SEQPACKET` socket pair (what Python's `multiprocessing.Pipe()` uses): a one-word message each way |
 
 mod common;
 
+use common::ipc::{MessageQueue, SocketPair};
 use common::posix::{PosixSem, PthreadCond};
 use common::race::{Pins, Race, CROSS_CPU, SAME_CPU};
 use common::reference::{FutexPingPong, Scope};
-use common::rust_peers::{ParkingLotCond, StdCond};
-use common::{round_trip, Pair, Parties, Signal};
+use common::rust_peers::{Channel, ParkingLotCond, StdCond};
+use common::shm::Shm;
+use common::{round_trip, Group, Pair, Parties, PingPong, Signal};
 use criterion::{criterion_group, criterion_main, Criterion};
 use twinsync::LockApi;
 
@@ -60,63 +65,71 @@ impl<L: LockApi + Sync> Signal for LockSignal<L> {
     }
 }
 
-/// Two POSIX semaphores at 0.
-fn sem_pair() -> Pair<PosixSem> {
-    Pair {
-        to_b: PosixSem::new(0),
-        to_a: PosixSem::new(0),
+/// One round-trip group being filled: who the parties are and where they run.
+struct Runner<'g, 'c> {
+    g: &'g mut Group<'c>,
+    race: Shm<Race>,
+    parties: Parties,
+    pins: Pins,
+}
+
+impl Runner<'_, '_> {
+    /// Benchmarks one round trip of `obj` under `id`.
+    fn run<P: PingPong>(&mut self, id: &str, obj: &P) {
+        round_trip(self.g, id, obj, &self.race, self.parties, self.pins);
+    }
+
+    /// Benchmarks `id` only when the parties are threads (`obj` lives in private memory).
+    fn threads_only<P: PingPong>(&mut self, id: &str, obj: impl FnOnce() -> P) {
+        if self.parties == Parties::Threads {
+            self.run(id, &obj());
+        }
     }
 }
 
-/// Runs the round trips that every group has, then the thread-only peers for threads.
+/// Fills one round-trip group: the reference first, then twinsync's version for these
+/// parties, then the peers.
 fn group(c: &mut Criterion, name: &str, parties: Parties, pins: Pins) {
-    let race = Race::new();
     let mut g = c.benchmark_group(name);
+    let mut r = Runner {
+        g: &mut g,
+        race: Race::new(),
+        parties,
+        pins,
+    };
     let scope = match parties {
         Parties::Threads => Scope::Private,
         Parties::Processes => Scope::Shared,
     };
-    let reference = FutexPingPong::new(scope);
-    round_trip(&mut g, "reference", &reference, &race, parties, pins);
+    r.run("reference", &FutexPingPong::new(scope));
     match parties {
-        Parties::Threads => {
-            let locks = Pair {
-                to_b: LockSignal::held(twinsync::thread::Lock::new()),
-                to_a: LockSignal::held(twinsync::thread::Lock::new()),
-            };
-            round_trip(&mut g, "twinsync-lock", &locks, &race, parties, pins);
-        }
-        Parties::Processes => {
-            let new = || twinsync::process::Lock::new().expect("process::Lock::new");
-            let locks = Pair {
-                to_b: LockSignal::held(new()),
-                to_a: LockSignal::held(new()),
-            };
-            round_trip(&mut g, "twinsync-lock", &locks, &race, parties, pins);
-        }
+        Parties::Threads => twinsync_thread(&mut r),
+        Parties::Processes => twinsync_process(&mut r),
     }
-    if parties == Parties::Threads {
-        round_trip(
-            &mut g,
-            "std-condvar",
-            &StdCond::default(),
-            &race,
-            parties,
-            pins,
-        );
-        let pl = ParkingLotCond::default();
-        round_trip(&mut g, "parking_lot-condvar", &pl, &race, parties, pins);
-    }
-    round_trip(
-        &mut g,
-        "pthread-cond",
-        &PthreadCond::new(),
-        &race,
-        parties,
-        pins,
-    );
-    round_trip(&mut g, "sem_t", &sem_pair(), &race, parties, pins);
+    r.threads_only("std-condvar", StdCond::default);
+    r.threads_only("parking_lot-condvar", ParkingLotCond::default);
+    r.run("pthread-cond", &PthreadCond::new());
+    r.run("sem_t", &Pair::new(|| PosixSem::new(0)));
+    r.threads_only("std-mpsc", || Pair::new(|| Channel::new(1)));
+    r.run("posix-mq", &Pair::new(|| MessageQueue::new(1)));
+    r.run("socketpair", &SocketPair::new());
     g.finish();
+}
+
+/// The thread versions' round trips.
+fn twinsync_thread(r: &mut Runner<'_, '_>) {
+    use twinsync::thread::Lock;
+    r.run(
+        "twinsync-lock",
+        &Pair::new(|| LockSignal::held(Lock::new())),
+    );
+}
+
+/// The process versions' round trips.
+fn twinsync_process(r: &mut Runner<'_, '_>) {
+    use twinsync::process::Lock;
+    let lock = || Lock::new().expect("process::Lock::new");
+    r.run("twinsync-lock", &Pair::new(|| LockSignal::held(lock())));
 }
 
 fn wake_threads(c: &mut Criterion) {

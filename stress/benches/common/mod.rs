@@ -21,6 +21,7 @@
 //! ([`reference`]), and `cargo xtask bench` prints each entry's time as a ratio to it.
 #![allow(dead_code)]
 
+pub mod ipc;
 pub mod posix;
 pub mod race;
 pub mod reference;
@@ -68,6 +69,16 @@ pub struct Pair<S> {
     pub to_b: S,
     /// B's answer to A.
     pub to_a: S,
+}
+
+impl<S> Pair<S> {
+    /// Two signals made by `make`.
+    pub fn new(make: impl Fn() -> S) -> Pair<S> {
+        Pair {
+            to_b: make(),
+            to_a: make(),
+        }
+    }
 }
 
 impl<S: Signal> PingPong for Pair<S> {

@@ -1,10 +1,11 @@
 //! The Rust peers: std's and parking_lot's mutexes and condition variables, std's barrier
-//! (threads only: their state is process-private).
+//! and its bounded channel (threads only: their state is process-private).
 
 use std::hint::black_box;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Barrier, Condvar, Mutex, PoisonError};
 
-use super::{Cycle, PingPong, A_TURN, B_TURN};
+use super::{Cycle, PingPong, Signal, A_TURN, B_TURN};
 
 impl Cycle for Mutex<()> {
     #[inline]
@@ -104,5 +105,39 @@ impl Cycle for Barrier {
     #[inline]
     fn cycle(&self) {
         black_box(self.wait());
+    }
+}
+
+/// A `std::sync::mpsc::sync_channel`: post sends a message (waiting while full), wait
+/// receives one. The receiver is behind a mutex because it is not `Sync`; only one party
+/// ever receives, so that mutex is never contended (a few ns beside a channel operation).
+pub struct Channel {
+    tx: SyncSender<u64>,
+    rx: Mutex<Receiver<u64>>,
+}
+
+impl Channel {
+    /// A channel holding up to `capacity` messages.
+    pub fn new(capacity: usize) -> Channel {
+        let (tx, rx) = sync_channel(capacity);
+        Channel {
+            tx,
+            rx: Mutex::new(rx),
+        }
+    }
+}
+
+impl Signal for Channel {
+    #[inline]
+    fn post(&self) {
+        self.tx
+            .send(1)
+            .expect("the receiver lives as long as the sender");
+    }
+
+    #[inline]
+    fn wait(&self) {
+        let rx = self.rx.lock().unwrap_or_else(PoisonError::into_inner);
+        black_box(rx.recv().expect("the sender lives as long as the receiver"));
     }
 }

@@ -175,6 +175,18 @@ const WAKE_IMPLS: Legend = &[
         "the same with process-shared pthread_mutex_t + pthread_cond_t",
     ),
     ("sem_t", "two POSIX semaphores (pshared=1) at 0"),
+    (
+        "std-mpsc",
+        "two std::sync::mpsc::sync_channel(1), a one-word message each way",
+    ),
+    (
+        "posix-mq",
+        "two POSIX message queues (mq_open, capacity 1), a one-word message each way",
+    ),
+    (
+        "socketpair",
+        "AF_UNIX SOCK_SEQPACKET pair (multiprocessing.Pipe's transport), one word each way",
+    ),
 ];
 
 /// Every known group, in the order the tables print.
