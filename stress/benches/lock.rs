@@ -41,7 +41,7 @@ mod common;
 
 use common::posix::{MutexKind, PosixSem, PthreadMutex};
 use common::reference::Mutex2;
-use common::{cycle_suite, Cycle, Home, Signal, Suite, Visit};
+use common::{cycle_suite, Cycle, Home, Suite, Visit};
 use criterion::{criterion_group, criterion_main, Criterion};
 use twinsync::LockApi;
 
@@ -56,17 +56,6 @@ impl<L: LockApi + Sync> Cycle for Twin<L> {
     }
 }
 
-/// A semaphore at 1 used as a lock: wait, then post.
-struct SemLock(PosixSem);
-
-impl Cycle for SemLock {
-    #[inline]
-    fn cycle(&self) {
-        self.0.wait();
-        self.0.post();
-    }
-}
-
 /// Every implementation, made once for the three groups.
 struct Peers {
     reference: Mutex2,
@@ -76,7 +65,7 @@ struct Peers {
     parking_lot: parking_lot::Mutex<()>,
     pthread: PthreadMutex,
     robust: PthreadMutex,
-    sem: SemLock,
+    sem: PosixSem,
 }
 
 impl Peers {
@@ -89,7 +78,7 @@ impl Peers {
             parking_lot: parking_lot::Mutex::new(()),
             pthread: PthreadMutex::new(MutexKind::Plain),
             robust: PthreadMutex::new(MutexKind::Robust),
-            sem: SemLock(PosixSem::new(1)),
+            sem: PosixSem::new(1),
         }
     }
 }

@@ -253,6 +253,15 @@ impl Signal for PosixSem {
     }
 }
 
+impl Cycle for PosixSem {
+    /// `sem_wait` + `sem_post`: a semaphore at 1 used as a lock.
+    #[inline]
+    fn cycle(&self) {
+        self.wait();
+        self.post();
+    }
+}
+
 impl Drop for PosixSem {
     fn drop(&mut self) {
         // SAFETY: initialised in `new`; nobody waits on it any more.
