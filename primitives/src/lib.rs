@@ -4,6 +4,7 @@
 //! | primitive | thread version | process version | methods |
 //! |---|---|---|---|
 //! | Lock | [`thread::Lock`] | [`process::Lock`] | [`LockApi`] |
+//! | Semaphore | [`thread::Semaphore`] | [`process::Semaphore`] | [`SemaphoreApi`] |
 //!
 //! (More primitives arrive in later releases; each follows the same pattern.)
 //!
@@ -49,5 +50,6 @@ pub mod thread;
 pub mod worker;
 
 pub use api::{LockApi, LockGuard};
+pub use api::{SemaphoreApi, SemaphoreGuard};
 pub use error::{Error, SegmentError};
 pub use sys::time::TIMEOUT_MAX;

@@ -6,3 +6,4 @@
 //! here contains an `unsafe` block or a system call.
 
 pub mod lock;
+pub mod semaphore;

@@ -7,6 +7,9 @@
 //! it and differ only in the futex scope they pass.
 
 mod lock;
+mod semaphore;
 
 pub(crate) use lock::impl_lock_api;
 pub use lock::{LockApi, LockGuard};
+pub(crate) use semaphore::impl_semaphore_api;
+pub use semaphore::{SemaphoreApi, SemaphoreGuard};

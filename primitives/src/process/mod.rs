@@ -5,9 +5,11 @@
 //! started with the spawn method). A named segment begins with a checked [header](Header).
 
 mod lock;
+mod semaphore;
 mod shared;
 
 pub use lock::Lock;
+pub use semaphore::Semaphore;
 pub use shared::{Header, Shared, ShmSafe, ABI_VERSION, HEADER_SIZE, MAGIC};
 
 /// Kind tag of a Lock segment (`b"LOCK"`).

@@ -4,5 +4,7 @@
 //! same methods as its process version, through the primitive's trait in the crate root.
 
 mod lock;
+mod semaphore;
 
 pub use lock::Lock;
+pub use semaphore::Semaphore;
