@@ -5,6 +5,7 @@
 //! |---|---|---|---|
 //! | Lock | [`thread::Lock`] | [`process::Lock`] | [`LockApi`] |
 //! | Semaphore | [`thread::Semaphore`] | [`process::Semaphore`] | [`SemaphoreApi`] |
+//! | BoundedSemaphore | [`thread::BoundedSemaphore`] | [`process::BoundedSemaphore`] | [`SemaphoreApi`] |
 //!
 //! (More primitives arrive in later releases; each follows the same pattern.)
 //!

@@ -1,6 +1,7 @@
 //! The Semaphore algorithm under loom and shuttle: `release(n)` lets `n` sleepers through,
-//! separate releases each wake their sleeper, a waiter that times out loses no wake-up, and
-//! a semaphore of value 1 excludes. Negative controls: a semaphore whose release wakes
+//! separate releases each wake their sleeper, a waiter that times out loses no wake-up, a
+//! semaphore of value 1 excludes, and racing releases of a BoundedSemaphore each add all or
+//! nothing. Negative controls: a semaphore whose release wakes
 //! nobody, and one whose `release(n)` wakes only one sleeper, must both be reported as
 //! deadlocks.
 //!
@@ -12,7 +13,8 @@ use std::time::Duration;
 
 use twinsync::sync::atomic::{AtomicU32, Ordering::*};
 use twinsync::sync::futex::{self, Scope};
-use twinsync::{thread::Semaphore, Error, SemaphoreApi};
+use twinsync::thread::{BoundedSemaphore, Semaphore};
+use twinsync::{Error, SemaphoreApi};
 
 #[cfg(twinsync_loom)]
 use loom::{sync::Arc, thread};
@@ -126,6 +128,33 @@ fn excludes() {
     assert_eq!(s.0.value(), 1);
 }
 
+/// A drained BoundedSemaphore of 2: two threads release 2 each while a third takes a
+/// token. Whatever the order, a release adds all of its 2 or nothing, and the value never
+/// passes 2.
+fn bounded_releases_race() {
+    let sem = Arc::new(BoundedSemaphore::new(2).unwrap());
+    assert!(sem.try_acquire() && sem.try_acquire());
+    let releasers: Vec<_> = (0..2)
+        .map(|_| {
+            let sem = sem.clone();
+            thread::spawn(move || match sem.release(2) {
+                Ok(()) => 1,
+                Err(Error::TooManyReleases { max: 2 }) => 0,
+                Err(e) => panic!("unexpected {e:?}"),
+            })
+        })
+        .collect();
+    let s2 = sem.clone();
+    let taker = thread::spawn(move || {
+        s2.acquire();
+        assert!(s2.value() <= 1);
+    });
+    let added: u32 = releasers.into_iter().map(|h| h.join().unwrap()).sum();
+    taker.join().unwrap();
+    assert!(added >= 1);
+    assert_eq!(sem.value(), 2 * added - 1);
+}
+
 #[cfg(twinsync_loom)]
 fn loom_check(name: &str, bound: usize, body: impl Fn() + Send + Sync + 'static) {
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -149,6 +178,7 @@ fn loom_semaphore_passes() {
     loom_check("two releasers", 2, two_releasers);
     loom_check("timeout races release", 3, timeout_races_release);
     loom_check("value 1 excludes", 3, excludes);
+    loom_check("bounded releases race", 3, bounded_releases_race);
 }
 
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
@@ -161,6 +191,8 @@ fn shuttle_semaphore_passes() {
     shuttle::check_random(timeout_races_release, 2000);
     shuttle::check_pct(timeout_races_release, 2000, 3);
     shuttle::check_random(excludes, 1000);
+    shuttle::check_random(bounded_releases_race, 2000);
+    shuttle::check_pct(bounded_releases_race, 2000, 3);
 }
 
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]

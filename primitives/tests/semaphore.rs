@@ -1,4 +1,4 @@
-//! Semaphore: unit-level behaviour of both versions (the conformance suite covers the
+//! Semaphore and BoundedSemaphore: unit-level behaviour of both versions (the conformance suite covers the
 //! clauses): sequential semantics, the maximum value, timeouts, `release(n)` with sleepers,
 //! no lost wake-up over many rounds, never more holders than tokens, and real processes
 //! (forked and spawned).
@@ -75,6 +75,22 @@ fn process_semaphore_basics() {
     basics(&process::Semaphore::new(2).unwrap());
 }
 
+#[test]
+fn thread_bounded_semaphore_basics() {
+    basics(&thread::BoundedSemaphore::new(2).unwrap());
+}
+
+#[test]
+fn process_bounded_semaphore_basics() {
+    basics(&process::BoundedSemaphore::new(2).unwrap());
+}
+
+/// Takes every token of `sem`, so that a bounded semaphore starts at 0 with room to release.
+fn drained<S: SemaphoreApi>(sem: S) -> S {
+    while sem.try_acquire() {}
+    sem
+}
+
 /// `sem` starts at `max - 1` and may hold at most `max`.
 fn at_the_maximum<S: SemaphoreApi>(sem: &S, max: u32) {
     assert_eq!(sem.max_value(), max);
@@ -108,6 +124,52 @@ fn semaphore_maximum_is_i32_max() {
         Err(Error::InvalidArgument { name: "value", .. })
     ));
     assert_eq!(thread::Semaphore::new(0).unwrap().max_value(), VALUE_MAX);
+}
+
+/// A BoundedSemaphore's maximum is its initial value: a release past it is refused as a
+/// whole, with the value unchanged.
+#[test]
+fn bounded_semaphore_maximum_is_the_initial_value() {
+    let t = thread::BoundedSemaphore::new(5).unwrap();
+    let p = process::BoundedSemaphore::new(5).unwrap();
+    assert!(t.try_acquire() && p.try_acquire());
+    at_the_maximum(&t, 5);
+    at_the_maximum(&p, 5);
+    // Two tokens out, a release of 3 would pass the bound: nothing of it is added.
+    assert!(t.try_acquire());
+    assert!(matches!(
+        t.release(3),
+        Err(Error::TooManyReleases { max: 5 })
+    ));
+    assert_eq!(t.value(), 3);
+    t.release(2).unwrap();
+    assert_eq!(t.value(), 5);
+    for zero in [
+        &thread::BoundedSemaphore::new(0).unwrap() as &dyn std::fmt::Debug,
+        &process::BoundedSemaphore::new(0).unwrap(),
+    ] {
+        assert!(format!("{zero:?}").contains("max: 0"), "{zero:?}");
+    }
+    let z = process::BoundedSemaphore::new(0).unwrap();
+    assert!(matches!(
+        z.release(1),
+        Err(Error::TooManyReleases { max: 0 })
+    ));
+    assert!(!z.try_acquire());
+    assert_eq!(
+        thread::BoundedSemaphore::new(VALUE_MAX)
+            .unwrap()
+            .max_value(),
+        VALUE_MAX
+    );
+    assert!(matches!(
+        thread::BoundedSemaphore::new(VALUE_MAX + 1),
+        Err(Error::InvalidArgument { name: "value", .. })
+    ));
+    assert!(matches!(
+        process::BoundedSemaphore::new(u32::MAX),
+        Err(Error::InvalidArgument { name: "value", .. })
+    ));
 }
 
 // ---- threads ------------------------------------------------------------------------------
@@ -165,6 +227,16 @@ fn process_semaphore_release_n_lets_n_proceed() {
     release_n_lets_n_proceed(process::Semaphore::new(0).unwrap());
 }
 
+#[test]
+fn thread_bounded_semaphore_release_n_lets_n_proceed() {
+    release_n_lets_n_proceed(drained(thread::BoundedSemaphore::new(3).unwrap()));
+}
+
+#[test]
+fn process_bounded_semaphore_release_n_lets_n_proceed() {
+    release_n_lets_n_proceed(drained(process::BoundedSemaphore::new(3).unwrap()));
+}
+
 /// Two threads pass the turn back and forth through two semaphores: each round needs a
 /// wake-up of a thread that is (often) asleep, so a lost wake-up hangs the test.
 fn ping_pong<S: SemaphoreApi + Sync>(ping: &S, pong: &S, rounds: u32) {
@@ -193,6 +265,14 @@ fn thread_semaphore_ping_pong() {
 fn process_semaphore_ping_pong() {
     let s = || process::Semaphore::new(0).unwrap();
     ping_pong(&s(), &s(), 20_000);
+}
+
+#[test]
+fn bounded_semaphore_ping_pong() {
+    let t = || drained(thread::BoundedSemaphore::new(1).unwrap());
+    ping_pong(&t(), &t(), 20_000);
+    let p = || drained(process::BoundedSemaphore::new(1).unwrap());
+    ping_pong(&p(), &p(), 20_000);
 }
 
 /// Four consumers take `per` tokens each while two producers release them in batches of 1 to
@@ -278,6 +358,12 @@ fn process_semaphore_never_more_holders_than_tokens() {
     bounded_holders(&process::Semaphore::new(2).unwrap());
 }
 
+#[test]
+fn bounded_semaphore_never_more_holders_than_tokens() {
+    bounded_holders(&thread::BoundedSemaphore::new(2).unwrap());
+    bounded_holders(&process::BoundedSemaphore::new(2).unwrap());
+}
+
 // ---- processes ----------------------------------------------------------------------------
 
 /// Worker processes, killed if the test fails (a child blocked on a lost wake-up would
@@ -301,20 +387,18 @@ impl Reaper {
     }
 }
 
-/// Three forked children block in `acquire` on an inherited semaphore; `release(2)` lets
-/// exactly two of them through, and the third sleeps on until `release(1)`.
-#[test]
-#[serial_test::serial(shm)]
-fn forked_children_release_n_lets_n_proceed() {
-    let sem = process::Semaphore::new(0).unwrap();
+/// `sem` starts at 0 with room for 3. Three forked children block in `acquire` on it;
+/// `release(2)` lets exactly two of them through, and the third sleeps on until `release(1)`.
+fn forked_release_n_lets_n_proceed<S: SemaphoreApi>(sem: S) {
     let passed = Shared::new([(); 3].map(|()| AtomicU32::new(0))).unwrap();
     let count = || passed.iter().filter(|x| x.load(Relaxed) != 0).count();
     let kids = Reaper(
         (0..3)
             .map(|i| {
                 let (sem, pass) = (&sem, &passed[i]);
-                // SAFETY: the children only wait on the inherited semaphore (futex system calls
-                // and atomics) and store to an inherited atomic: no allocation, no locks.
+                // SAFETY: the children only wait on the inherited semaphore (futex system
+                // calls and atomics) and store to an inherited atomic: no allocation, no
+                // locks.
                 unsafe {
                     Worker::fork(move || {
                         sem.acquire();
@@ -337,6 +421,42 @@ fn forked_children_release_n_lets_n_proceed() {
     sem.release(1).unwrap();
     kids.join_all();
     assert_eq!(count(), 3);
+}
+
+#[test]
+#[serial_test::serial(shm)]
+fn forked_children_release_n_lets_n_proceed() {
+    forked_release_n_lets_n_proceed(process::Semaphore::new(0).unwrap());
+}
+
+#[test]
+#[serial_test::serial(shm)]
+fn forked_children_bounded_release_n_lets_n_proceed() {
+    forked_release_n_lets_n_proceed(drained(process::BoundedSemaphore::new(3).unwrap()));
+}
+
+/// A forked child's over-release of an inherited BoundedSemaphore is refused and changes
+/// nothing the parent sees; its release within the bound is seen.
+#[test]
+#[serial_test::serial(shm)]
+fn forked_child_over_release_of_a_bounded_semaphore_is_refused() {
+    let sem = process::BoundedSemaphore::new(2).unwrap();
+    assert!(sem.try_acquire());
+    let verdict = Shared::new(AtomicU32::new(0)).unwrap();
+    // SAFETY: the child only makes atomic operations on inherited segments; the error it
+    // matches on holds no allocation.
+    let child = unsafe {
+        Worker::fork(|| {
+            let refused = matches!(sem.release(2), Err(Error::TooManyReleases { max: 2 }));
+            let unchanged = sem.value() == 1;
+            let ok = sem.release(1).is_ok();
+            verdict.store(u32::from(refused && unchanged && ok), Relaxed);
+        })
+    }
+    .unwrap();
+    Reaper(vec![child]).join_all();
+    assert_eq!(verdict.load(Relaxed), 1);
+    assert_eq!(sem.value(), 2);
 }
 
 /// `arg` = `<semaphore name>\n<ack semaphore name>\n<counter name>\n<rounds>`.
@@ -420,4 +540,42 @@ fn named_semaphore_create_open_and_refusals() {
     process::unlink(&name).unwrap();
     process::unlink(&lock_name).unwrap();
     assert!(format!("{a:?}").contains("value: 2"));
+}
+
+#[test]
+#[serial_test::serial(shm)]
+fn named_bounded_semaphore_and_kind_refusals() {
+    let name = process::unique_name("tw-bsem-test").unwrap();
+    let plain = process::unique_name("tw-bsem-test").unwrap();
+    let a = process::BoundedSemaphore::create(&name, 2).unwrap();
+    let _s = process::Semaphore::create(&plain, 2).unwrap();
+    let b = process::BoundedSemaphore::open(&name).unwrap();
+    assert_eq!(b.name(), Some(name.as_str()));
+    assert_eq!((b.value(), b.max_value()), (2, 2));
+    a.acquire();
+    assert!(matches!(
+        b.release(2),
+        Err(Error::TooManyReleases { max: 2 })
+    ));
+    assert_eq!(a.value(), 1);
+    b.release(1).unwrap();
+    assert_eq!(a.value(), 2);
+    // Each kind refuses the other's segment.
+    for r in [
+        process::Semaphore::open(&name).map(drop),
+        process::BoundedSemaphore::open(&plain).map(drop),
+    ] {
+        assert!(
+            matches!(
+                r,
+                Err(Error::Segment {
+                    error: SegmentError::WrongKind { .. },
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
+    }
+    process::unlink(&name).unwrap();
+    process::unlink(&plain).unwrap();
 }

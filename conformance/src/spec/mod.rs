@@ -32,7 +32,11 @@ pub struct Clause {
 
 /// Each primitive's clause catalog, in report order. A new primitive's spec module adds its
 /// `CLAUSES` here.
-pub const CATALOGS: &[&[Clause]] = &[lock::CLAUSES, semaphore::CLAUSES];
+pub const CATALOGS: &[&[Clause]] = &[
+    lock::CLAUSES,
+    semaphore::CLAUSES,
+    semaphore::BOUNDED_CLAUSES,
+];
 
 /// Every clause of every primitive, in report order.
 pub fn all_clauses() -> impl Iterator<Item = &'static Clause> {

@@ -1,9 +1,11 @@
-//! Semaphore: clause catalog, sequential model, and the adapter that runs a model operation
-//! on a real [`SemaphoreApi`].
+//! Semaphore and BoundedSemaphore: clause catalogs, one sequential model for both, and the
+//! adapter that runs a model operation on a real [`SemaphoreApi`].
 //!
-//! Semantics follow Python's `threading.Semaphore` (see `PYTHON-SEMANTICS.md` section 3.4),
-//! made Rust-idiomatic, with `multiprocessing`'s maximum value (`SEM_VALUE_MAX`); each
-//! [`Clause`] says where it deviates.
+//! Semantics follow Python's `threading.Semaphore` and `threading.BoundedSemaphore` (see
+//! `PYTHON-SEMANTICS.md` section 3.4), made Rust-idiomatic, with `multiprocessing`'s maximum
+//! value (`SEM_VALUE_MAX`); each [`Clause`] says where it deviates. A BoundedSemaphore is a
+//! Semaphore whose maximum is its initial value: the `SEM-` clauses hold for it too
+//! (BSEM-05), and the `BSEM-` clauses add what differs.
 
 use std::time::{Duration, Instant};
 
@@ -127,6 +129,53 @@ pub const CLAUSES: &[Clause] = &[
     },
 ];
 
+/// The BoundedSemaphore clauses, in report order.
+pub const BOUNDED_CLAUSES: &[Clause] = &[
+    Clause {
+        id: "BSEM-01",
+        text: "BoundedSemaphore::new(value) with value <= VALUE_MAX makes a semaphore with \
+               value() == max_value() == value",
+        python: Python::Same,
+    },
+    Clause {
+        id: "BSEM-02",
+        text: "BoundedSemaphore::new(value) with value above VALUE_MAX is \
+               Error::InvalidArgument",
+        python: Python::Deviates("threading has no maximum"),
+    },
+    Clause {
+        id: "BSEM-03",
+        text: "a release(n) that would take the value past the initial value is \
+               Error::TooManyReleases { max: initial } and leaves the value unchanged: the \
+               whole n is checked at once, never partly added",
+        python: Python::Deviates(
+            "a typed error instead of ValueError (\"Semaphore released too many times\"); \
+             threading also checks release(n) as a whole",
+        ),
+    },
+    Clause {
+        id: "BSEM-04",
+        text: "racing releases never take the value past the initial value: each release \
+               either adds all of its n or is refused and adds nothing, whatever the \
+               interleaving",
+        python: Python::Same,
+    },
+    Clause {
+        id: "BSEM-05",
+        text: "apart from its maximum, a BoundedSemaphore behaves as a Semaphore: SEM-03 to \
+               SEM-07 and SEM-09 to SEM-16 hold for it (its records carry those ids)",
+        python: Python::Same,
+    },
+    Clause {
+        id: "BSEM-06",
+        text: "a process::BoundedSemaphore segment carries its own kind tag \
+               (KIND_BOUNDED_SEMAPHORE): process::Semaphore::open refuses it, and \
+               process::BoundedSemaphore::open refuses a Semaphore's, with \
+               SegmentError::WrongKind",
+        python: Python::Beyond("multiprocessing has no named semaphores to open"),
+    },
+];
+
 /// How a guard is taken by [`SemOp::Guard`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GuardForm {
@@ -200,7 +249,7 @@ pub enum SemResult {
     Guarded(Result<Option<u32>, SemErr>),
 }
 
-/// The sequential model of a Semaphore: its value and maximum.
+/// The sequential model of a Semaphore or BoundedSemaphore: its value and maximum.
 ///
 /// ```
 /// use twinsync_conformance::spec::semaphore::{SemErr, SemOp, SemResult, SemaphoreModel};
@@ -211,6 +260,10 @@ pub enum SemResult {
 /// assert_eq!(m.step(SemOp::Release(3)), SemResult::Released(Ok(())));
 /// assert_eq!(m.step(SemOp::Value), SemResult::Value(3));
 /// assert_eq!(m.step(SemOp::Release(0)), SemResult::Released(Err(SemErr::InvalidArgument)));
+///
+/// let mut b = SemaphoreModel::bounded(1).unwrap();
+/// assert_eq!(b.step(SemOp::Release(1)), SemResult::Released(Err(SemErr::TooManyReleases(1))));
+/// assert_eq!(b.clause(SemOp::Release(1)), "BSEM-03");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SemaphoreModel {
@@ -218,6 +271,8 @@ pub struct SemaphoreModel {
     pub value: u32,
     /// The largest value allowed.
     pub max: u32,
+    /// A BoundedSemaphore (the maximum is the initial value).
+    pub bounded: bool,
 }
 
 /// Whether `d` is an acceptable timeout (SEM-12).
@@ -232,6 +287,17 @@ impl SemaphoreModel {
         (value <= VALUE_MAX).then_some(SemaphoreModel {
             value,
             max: VALUE_MAX,
+            bounded: false,
+        })
+    }
+
+    /// The model of `BoundedSemaphore::new(value)`: `None` where the constructor must fail
+    /// with [`Error::InvalidArgument`] (BSEM-02).
+    pub fn bounded(value: u32) -> Option<Self> {
+        (value <= VALUE_MAX).then_some(SemaphoreModel {
+            value,
+            max: value,
+            bounded: true,
         })
     }
 
@@ -299,9 +365,11 @@ impl SemaphoreModel {
             SemOp::TryAcquire => "SEM-04",
             SemOp::AcquireTimeout(_) => "SEM-05",
             SemOp::Release(0) => "SEM-07",
+            SemOp::Release(n) if n > self.max - self.value && self.bounded => "BSEM-03",
             SemOp::Release(n) if n > self.max - self.value => "SEM-08",
             SemOp::Release(_) => "SEM-06",
             SemOp::Value => "SEM-16",
+            SemOp::MaxValue if self.bounded => "BSEM-01",
             SemOp::MaxValue => "SEM-01",
         }
     }
@@ -341,6 +409,32 @@ mod tests {
     fn constructor_bounds() {
         assert_eq!(SemaphoreModel::new(VALUE_MAX).unwrap().max, VALUE_MAX);
         assert!(SemaphoreModel::new(VALUE_MAX + 1).is_none());
+        assert_eq!(SemaphoreModel::bounded(7).unwrap().max, 7);
+        assert_eq!(SemaphoreModel::bounded(VALUE_MAX).unwrap().max, VALUE_MAX);
+        assert!(SemaphoreModel::bounded(VALUE_MAX + 1).is_none());
+    }
+
+    #[test]
+    fn bounded_release_is_checked_as_a_whole() {
+        let mut m = SemaphoreModel::bounded(3).unwrap();
+        m.step(SemOp::Acquire);
+        m.step(SemOp::Acquire);
+        assert_eq!(m.clause(SemOp::Release(3)), "BSEM-03");
+        assert_eq!(
+            m.step(SemOp::Release(3)),
+            SemResult::Released(Err(SemErr::TooManyReleases(3)))
+        );
+        assert_eq!(m.value, 1);
+        assert_eq!(m.clause(SemOp::Release(2)), "SEM-06");
+        assert_eq!(m.step(SemOp::Release(2)), SemResult::Released(Ok(())));
+        assert_eq!(m.step(SemOp::MaxValue), SemResult::MaxValue(3));
+        assert_eq!(m.clause(SemOp::MaxValue), "BSEM-01");
+        let mut z = SemaphoreModel::bounded(0).unwrap();
+        assert!(!z.enabled(SemOp::Acquire));
+        assert_eq!(
+            z.step(SemOp::Release(1)),
+            SemResult::Released(Err(SemErr::TooManyReleases(0)))
+        );
     }
 
     #[test]
@@ -400,10 +494,13 @@ mod tests {
         assert_eq!(m.value, 1);
     }
 
-    /// Every operation from a few states, on the model and on a real semaphore made by
-    /// `make`.
+    /// Every operation from a few states, on the model made by `model` and on a real
+    /// semaphore made by `make`.
     #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
-    fn model_agrees_with<S: SemaphoreApi>(make: impl Fn(u32) -> S) {
+    fn model_agrees_with<S: SemaphoreApi>(
+        model: fn(u32) -> Option<SemaphoreModel>,
+        make: impl Fn(u32) -> S,
+    ) {
         let d = Duration::from_millis(2);
         let ops = [
             SemOp::Value,
@@ -425,7 +522,7 @@ mod tests {
         ];
         for start in [0, 1, 2, VALUE_MAX - 1, VALUE_MAX] {
             for &op in &ops {
-                let mut model = SemaphoreModel::new(start).unwrap();
+                let mut model = model(start).unwrap();
                 if !model.enabled(op) {
                     continue;
                 }
@@ -450,7 +547,11 @@ mod tests {
     #[test]
     #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
     fn model_agrees_with_both_versions() {
-        model_agrees_with(|v| twinsync::thread::Semaphore::new(v).unwrap());
-        model_agrees_with(|v| twinsync::process::Semaphore::new(v).unwrap());
+        use twinsync::{process, thread};
+        let (plain, bounded) = (SemaphoreModel::new, SemaphoreModel::bounded);
+        model_agrees_with(plain, |v| thread::Semaphore::new(v).unwrap());
+        model_agrees_with(plain, |v| process::Semaphore::new(v).unwrap());
+        model_agrees_with(bounded, |v| thread::BoundedSemaphore::new(v).unwrap());
+        model_agrees_with(bounded, |v| process::BoundedSemaphore::new(v).unwrap());
     }
 }

@@ -17,9 +17,11 @@ use crate::Error;
 ///   [`Error::TooManyReleases`] and changes nothing.
 /// * Anyone may release, not only a thread (or process) that acquired.
 ///
-/// Implemented by [`thread::Semaphore`](crate::thread::Semaphore) and
-/// [`process::Semaphore`](crate::process::Semaphore); so can your own type, to run it through
-/// `twinsync-conformance`.
+/// Implemented by [`thread::Semaphore`](crate::thread::Semaphore),
+/// [`thread::BoundedSemaphore`](crate::thread::BoundedSemaphore),
+/// [`process::Semaphore`](crate::process::Semaphore) and
+/// [`process::BoundedSemaphore`](crate::process::BoundedSemaphore); so can your own type, to
+/// run it through `twinsync-conformance`.
 ///
 /// ```
 /// use std::time::Duration;

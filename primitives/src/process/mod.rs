@@ -9,7 +9,7 @@ mod semaphore;
 mod shared;
 
 pub use lock::Lock;
-pub use semaphore::Semaphore;
+pub use semaphore::{BoundedSemaphore, Semaphore};
 pub use shared::{Header, Shared, ShmSafe, ABI_VERSION, HEADER_SIZE, MAGIC};
 
 /// Kind tag of a Lock segment (`b"LOCK"`).

@@ -7,4 +7,4 @@ mod lock;
 mod semaphore;
 
 pub use lock::Lock;
-pub use semaphore::Semaphore;
+pub use semaphore::{BoundedSemaphore, Semaphore};

@@ -1,4 +1,4 @@
-//! `thread::Semaphore`.
+//! `thread::Semaphore` and `thread::BoundedSemaphore`: one algorithm state, two maxima.
 
 use std::fmt;
 
@@ -6,6 +6,28 @@ use crate::algo::semaphore::{SemaphoreState, VALUE_MAX};
 use crate::api::impl_semaphore_api;
 use crate::sync::futex::Scope;
 use crate::Error;
+
+/// The state accessor, [`SemaphoreApi`](crate::SemaphoreApi) and `Debug`, for both types.
+macro_rules! thread_semaphore {
+    ($ty:ident) => {
+        impl $ty {
+            fn semaphore_state(&self) -> &SemaphoreState {
+                &self.state
+            }
+        }
+
+        impl_semaphore_api!($ty, Scope::Private);
+
+        impl fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(concat!("thread::", stringify!($ty)))
+                    .field("value", &self.state.value())
+                    .field("max", &self.state.max_value())
+                    .finish()
+            }
+        }
+    };
+}
 
 /// A Semaphore for threads of one process. Methods: [`SemaphoreApi`](crate::SemaphoreApi).
 ///
@@ -38,18 +60,41 @@ impl Semaphore {
             state: SemaphoreState::new(value, VALUE_MAX)?,
         })
     }
+}
 
-    fn semaphore_state(&self) -> &SemaphoreState {
-        &self.state
+thread_semaphore!(Semaphore);
+
+/// A BoundedSemaphore for threads of one process: a Semaphore whose value may never exceed
+/// its initial value (a release past it is [`Error::TooManyReleases`] and changes nothing).
+/// Methods: [`SemaphoreApi`](crate::SemaphoreApi).
+///
+/// ```
+/// use twinsync::{thread::BoundedSemaphore, Error, SemaphoreApi};
+///
+/// let pool = BoundedSemaphore::new(2).unwrap();    // two connections, say
+/// let a = pool.acquire_guard();
+/// let b = pool.acquire_guard();
+/// assert!(pool.try_acquire_guard().is_none());
+/// drop((a, b));
+/// assert!(matches!(pool.release(1), Err(Error::TooManyReleases { max: 2 })));
+/// assert_eq!(pool.value(), 2);
+/// ```
+pub struct BoundedSemaphore {
+    state: SemaphoreState,
+}
+
+impl BoundedSemaphore {
+    /// A bounded semaphore holding `value` tokens, and at most `value` (Python's
+    /// `BoundedSemaphore(value)`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] when `value` exceeds [`VALUE_MAX`].
+    pub fn new(value: u32) -> Result<Self, Error> {
+        Ok(BoundedSemaphore {
+            state: SemaphoreState::new(value, value)?,
+        })
     }
 }
 
-impl_semaphore_api!(Semaphore, Scope::Private);
-
-impl fmt::Debug for Semaphore {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("thread::Semaphore")
-            .field("value", &self.state.value())
-            .finish()
-    }
-}
+thread_semaphore!(BoundedSemaphore);
