@@ -6,6 +6,8 @@
 //! | Lock | [`thread::Lock`] | [`process::Lock`] | [`LockApi`] |
 //! | RLock | [`thread::RLock`] | [`process::RLock`] | [`RLockApi`] |
 //! | Barrier | [`thread::Barrier`] | [`process::Barrier`] | [`BarrierApi`] |
+//! | Semaphore | [`thread::Semaphore`] | [`process::Semaphore`] | [`SemaphoreApi`] |
+//! | BoundedSemaphore | [`thread::BoundedSemaphore`] | [`process::BoundedSemaphore`] | [`SemaphoreApi`] |
 //!
 //! (More primitives arrive in later releases; each follows the same pattern.)
 //!
@@ -53,5 +55,6 @@ pub mod worker;
 pub use api::{BarrierApi, BarrierFn};
 pub use api::{LockApi, LockGuard};
 pub use api::{RLockApi, RLockGuard};
+pub use api::{SemaphoreApi, SemaphoreGuard};
 pub use error::{Error, SegmentError};
 pub use sys::time::TIMEOUT_MAX;

@@ -8,3 +8,4 @@
 pub mod barrier;
 pub mod lock;
 pub mod rlock;
+pub mod semaphore;
