@@ -5,6 +5,7 @@
 //! |---|---|---|---|
 //! | Lock | [`thread::Lock`] | [`process::Lock`] | [`LockApi`] |
 //! | Barrier | [`thread::Barrier`] | [`process::Barrier`] | [`BarrierApi`] |
+//! | RwLock | [`thread::RwLock`] | [`process::RwLock`] | [`RwLockApi`] |
 //!
 //! (More primitives arrive in later releases; each follows the same pattern.)
 //!
@@ -51,5 +52,6 @@ pub mod worker;
 
 pub use api::{BarrierApi, BarrierFn};
 pub use api::{LockApi, LockGuard};
+pub use api::{ReadGuard, RwLockApi, WriteGuard};
 pub use error::{Error, SegmentError};
 pub use sys::time::TIMEOUT_MAX;

@@ -7,6 +7,7 @@
 
 pub mod barrier;
 pub mod lock;
+pub mod rwlock;
 
 /// How a clause relates to Python's `threading` module.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,7 +33,7 @@ pub struct Clause {
 
 /// Each primitive's clause catalog, in report order. A new primitive's spec module adds its
 /// `CLAUSES` here.
-pub const CATALOGS: &[&[Clause]] = &[lock::CLAUSES, barrier::CLAUSES];
+pub const CATALOGS: &[&[Clause]] = &[lock::CLAUSES, barrier::CLAUSES, rwlock::CLAUSES];
 
 /// Every clause of every primitive, in report order.
 pub fn all_clauses() -> impl Iterator<Item = &'static Clause> {

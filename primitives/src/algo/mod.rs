@@ -7,3 +7,4 @@
 
 pub mod barrier;
 pub mod lock;
+pub mod rwlock;

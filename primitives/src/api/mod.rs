@@ -8,8 +8,11 @@
 
 mod barrier;
 mod lock;
+mod rwlock;
 
 pub(crate) use barrier::{impl_barrier_api, BarrierLocal};
 pub use barrier::{BarrierApi, BarrierFn};
 pub(crate) use lock::impl_lock_api;
 pub use lock::{LockApi, LockGuard};
+pub(crate) use rwlock::impl_rwlock_api;
+pub use rwlock::{ReadGuard, RwLockApi, WriteGuard};

@@ -6,10 +6,12 @@
 
 mod barrier;
 mod lock;
+mod rwlock;
 mod shared;
 
 pub use barrier::Barrier;
 pub use lock::Lock;
+pub use rwlock::RwLock;
 pub use shared::{Header, Shared, ShmSafe, ABI_VERSION, HEADER_SIZE, MAGIC};
 
 /// Kind tag of a Lock segment (`b"LOCK"`).

@@ -5,6 +5,8 @@
 
 mod barrier;
 mod lock;
+mod rwlock;
 
 pub use barrier::Barrier;
 pub use lock::Lock;
+pub use rwlock::RwLock;
