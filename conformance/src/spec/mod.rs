@@ -8,6 +8,7 @@
 pub mod barrier;
 pub mod lock;
 pub mod rlock;
+pub mod rwlock;
 pub mod semaphore;
 
 /// How a clause relates to Python's `threading` module.
@@ -40,6 +41,7 @@ pub const CATALOGS: &[&[Clause]] = &[
     semaphore::CLAUSES,
     semaphore::BOUNDED_CLAUSES,
     barrier::CLAUSES,
+    rwlock::CLAUSES,
 ];
 
 /// Every clause of every primitive, in report order.

@@ -12,3 +12,6 @@ pub use barrier::Barrier;
 pub use lock::Lock;
 pub use rlock::RLock;
 pub use semaphore::{BoundedSemaphore, Semaphore};
+mod rwlock;
+
+pub use rwlock::RwLock;
