@@ -6,6 +6,9 @@
 //! | Lock | [`thread::Lock`] | [`process::Lock`] | [`LockApi`] |
 //! | RLock | [`thread::RLock`] | [`process::RLock`] | [`RLockApi`] |
 //! | Barrier | [`thread::Barrier`] | [`process::Barrier`] | [`BarrierApi`] |
+//! | Semaphore | [`thread::Semaphore`] | [`process::Semaphore`] | [`SemaphoreApi`] |
+//! | BoundedSemaphore | [`thread::BoundedSemaphore`] | [`process::BoundedSemaphore`] | [`SemaphoreApi`] |
+//! | RwLock | [`thread::RwLock`] | [`process::RwLock`] | [`RwLockApi`] |
 //!
 //! (More primitives arrive in later releases; each follows the same pattern.)
 //!
@@ -53,5 +56,7 @@ pub mod worker;
 pub use api::{BarrierApi, BarrierFn};
 pub use api::{LockApi, LockGuard};
 pub use api::{RLockApi, RLockGuard};
+pub use api::{ReadGuard, RwLockApi, WriteGuard};
+pub use api::{SemaphoreApi, SemaphoreGuard};
 pub use error::{Error, SegmentError};
 pub use sys::time::TIMEOUT_MAX;

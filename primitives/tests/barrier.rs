@@ -6,26 +6,17 @@
 //! only timeouts are measured.
 #![cfg(not(any(twinsync_loom, twinsync_shuttle)))] // uses the process version
 
+mod support;
+
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use support::{until, Names, LONG};
 use twinsync::process::{self, Shared};
 use twinsync::worker::{Exit, Kind, StartMethod, Worker};
 use twinsync::{thread, BarrierApi, BarrierFn, Error};
-
-/// Generous bound for "this happens now": reached only if something is broken.
-const LONG: Duration = Duration::from_secs(60);
-
-/// Polls `cond` (yielding) until it holds; panics after [`LONG`].
-fn until(what: &str, cond: impl Fn() -> bool) {
-    let give_up = Instant::now() + LONG;
-    while !cond() {
-        assert!(Instant::now() < give_up, "never happened: {what}");
-        std::thread::yield_now();
-    }
-}
 
 type Make<B> = fn(u32) -> Result<B, Error>;
 type MakeWithAction<B> = fn(u32, BarrierFn) -> B;
@@ -402,23 +393,10 @@ fn process_party(arg: &[u8]) {
 }
 twinsync::entry_point!(static PARTY = process_party);
 
-/// Named segments for one run, unlinked on drop.
-struct Names(Vec<String>);
-impl Drop for Names {
-    fn drop(&mut self) {
-        for n in &self.0 {
-            let _ = process::unlink(n);
-        }
-    }
-}
-
 #[test]
 #[serial_test::serial(shm)]
 fn processes_many_generations_each_with_its_own_action() {
-    let names = Names(vec![
-        process::unique_name("tw-barrier-slots").unwrap(),
-        process::unique_name("tw-barrier").unwrap(),
-    ]);
+    let names = Names::new("tw-barrier-slots", 2);
     let _slots = Shared::<Slots>::create(&names.0[0], new_slots()).unwrap();
     let _b = process::Barrier::create(&names.0[1], PROC_PARTIES as u32).unwrap();
     let arg = format!("{}\n{}", names.0[0], names.0[1]);
@@ -440,7 +418,7 @@ fn processes_many_generations_each_with_its_own_action() {
 #[serial_test::serial(shm)]
 fn open_refuses_a_corrupt_party_count() {
     use std::os::unix::fs::FileExt;
-    let names = Names(vec![process::unique_name("tw-barrier-bad").unwrap()]);
+    let names = Names::new("tw-barrier-bad", 1);
     let name = &names.0[0];
     let b = process::Barrier::create(name, 2).unwrap();
     let file = std::fs::OpenOptions::new()

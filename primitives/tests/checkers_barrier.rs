@@ -7,12 +7,18 @@
 //! checkers_barrier` (or `twinsync_shuttle`). In a normal build this file is empty.
 #![cfg(any(twinsync_loom, twinsync_shuttle))]
 
+mod checker_support;
+
 use std::time::Duration;
 
 use twinsync::sync::atomic::{AtomicU32, Ordering::*};
 use twinsync::sync::futex::{self, Scope};
 use twinsync::{thread::Barrier, BarrierApi, Error};
 
+#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
+use checker_support::shuttle_rejects_random;
+#[cfg(twinsync_loom)]
+use checker_support::{is_loom_child, loom_check, loom_passes, loom_rejects_in_child};
 #[cfg(twinsync_loom)]
 use loom::{sync::Arc, thread};
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
@@ -203,27 +209,15 @@ fn reset_while_waiting() {
 }
 
 #[cfg(twinsync_loom)]
-fn loom_check(bound: usize, f: impl Fn() + Send + Sync + 'static) -> usize {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let runs = std::sync::Arc::new(AtomicUsize::new(0));
-    let r = std::sync::Arc::clone(&runs);
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = Some(bound);
-    b.check(move || {
-        r.fetch_add(1, Ordering::Relaxed);
-        f()
-    });
-    runs.load(Ordering::Relaxed)
+#[test]
+fn loom_barrier_generations() {
+    loom_passes("generations", 3, good(2, 2));
 }
 
 #[cfg(twinsync_loom)]
 #[test]
-fn loom_barrier_passes() {
-    let runs = loom_check(3, good(2, 2));
-    println!("generations: loom explored {runs} interleavings");
-    assert!(runs > 10, "loom explored only {runs} interleavings");
-    let runs = loom_check(3, timeout_breaks_for_all);
-    println!("timeout: loom explored {runs} interleavings");
+fn loom_barrier_timeout_and_reset() {
+    loom_passes("timeout", 3, timeout_breaks_for_all);
     let runs = loom_check(3, reset_while_waiting);
     println!("reset: loom explored {runs} interleavings");
 }
@@ -238,21 +232,9 @@ fn shuttle_barrier_passes() {
 }
 
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
-fn shuttle_rejects(what: &str, body: impl Fn() + Send + Sync + 'static) -> String {
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        shuttle::check_random(body, 2000)
-    }));
-    let msg = r.expect_err(&format!("shuttle accepted {what}"));
-    msg.downcast_ref::<String>()
-        .cloned()
-        .or_else(|| msg.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
-}
-
-#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
 #[test]
 fn shuttle_rejects_wake_one_release() {
-    let text = shuttle_rejects("a barrier release that wakes one", wake_one());
+    let text = shuttle_rejects_random("a barrier release that wakes one", wake_one());
     assert!(text.contains("deadlock"), "unexpected failure: {text}");
 }
 
@@ -260,31 +242,14 @@ fn shuttle_rejects_wake_one_release() {
 #[test]
 fn shuttle_rejects_lapping() {
     // Lapping shows as a deadlock (the slow party never sees 0) or a failed check.
-    let text = shuttle_rejects("a barrier without generations", laps());
+    let text = shuttle_rejects_random("a barrier without generations", laps());
     assert!(
         text.contains("deadlock") || text.contains("lapped"),
         "unexpected failure: {text}"
     );
 }
 
-/// loom aborts the process on a deadlock, so each control runs in a child process: this
-/// re-runs the test binary, selecting `child`, and expects it to fail with `expect`.
-#[cfg(twinsync_loom)]
-fn loom_rejects_in_child(child: &str, expect: &[&str]) {
-    let exe = std::env::current_exe().unwrap();
-    let out = std::process::Command::new(exe)
-        .args(["--exact", child, "--include-ignored", "--nocapture"])
-        .env("TWINSYNC_LOOM_CHILD", "1")
-        .output()
-        .unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "loom accepted {child}:\n{text}");
-    assert!(
-        expect.iter().any(|e| text.contains(e)),
-        "unexpected failure of {child}:\n{text}"
-    );
-}
+// loom aborts the process on a deadlock, so each control runs in a child process.
 
 #[cfg(twinsync_loom)]
 #[test]
@@ -302,7 +267,7 @@ fn loom_rejects_lapping() {
 #[test]
 #[ignore = "negative control: run only as a child of loom_rejects_wake_one_release"]
 fn loom_wake_one_child() {
-    if std::env::var_os("TWINSYNC_LOOM_CHILD").is_some() {
+    if is_loom_child() {
         loom_check(3, wake_one());
     }
 }
@@ -311,7 +276,7 @@ fn loom_wake_one_child() {
 #[test]
 #[ignore = "negative control: run only as a child of loom_rejects_lapping"]
 fn loom_laps_child() {
-    if std::env::var_os("TWINSYNC_LOOM_CHILD").is_some() {
+    if is_loom_child() {
         loom_check(3, laps());
     }
 }

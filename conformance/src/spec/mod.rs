@@ -8,6 +8,8 @@
 pub mod barrier;
 pub mod lock;
 pub mod rlock;
+pub mod rwlock;
+pub mod semaphore;
 
 /// How a clause relates to Python's `threading` module.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,7 +35,14 @@ pub struct Clause {
 
 /// Each primitive's clause catalog, in report order. A new primitive's spec module adds its
 /// `CLAUSES` here.
-pub const CATALOGS: &[&[Clause]] = &[lock::CLAUSES, rlock::CLAUSES, barrier::CLAUSES];
+pub const CATALOGS: &[&[Clause]] = &[
+    lock::CLAUSES,
+    rlock::CLAUSES,
+    semaphore::CLAUSES,
+    semaphore::BOUNDED_CLAUSES,
+    barrier::CLAUSES,
+    rwlock::CLAUSES,
+];
 
 /// Every clause of every primitive, in report order.
 pub fn all_clauses() -> impl Iterator<Item = &'static Clause> {

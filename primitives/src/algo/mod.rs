@@ -8,3 +8,5 @@
 pub mod barrier;
 pub mod lock;
 pub mod rlock;
+pub mod rwlock;
+pub mod semaphore;

@@ -9,6 +9,8 @@
 mod barrier;
 mod lock;
 mod rlock;
+mod rwlock;
+mod semaphore;
 
 pub(crate) use barrier::{impl_barrier_api, BarrierLocal};
 pub use barrier::{BarrierApi, BarrierFn};
@@ -16,3 +18,7 @@ pub(crate) use lock::impl_lock_api;
 pub use lock::{LockApi, LockGuard};
 pub(crate) use rlock::impl_rlock_api;
 pub use rlock::{RLockApi, RLockGuard};
+pub(crate) use rwlock::impl_rwlock_api;
+pub use rwlock::{ReadGuard, RwLockApi, WriteGuard};
+pub(crate) use semaphore::impl_semaphore_api;
+pub use semaphore::{SemaphoreApi, SemaphoreGuard};

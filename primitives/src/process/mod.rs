@@ -7,11 +7,15 @@
 mod barrier;
 mod lock;
 mod rlock;
+mod rwlock;
+mod semaphore;
 mod shared;
 
 pub use barrier::Barrier;
 pub use lock::Lock;
 pub use rlock::RLock;
+pub use rwlock::RwLock;
+pub use semaphore::{BoundedSemaphore, Semaphore};
 pub use shared::{Header, Shared, ShmSafe, ABI_VERSION, HEADER_SIZE, MAGIC};
 
 /// Kind tag of a Lock segment (`b"LOCK"`).

@@ -6,7 +6,12 @@
 mod barrier;
 mod lock;
 mod rlock;
+mod semaphore;
 
 pub use barrier::Barrier;
 pub use lock::Lock;
 pub use rlock::RLock;
+pub use semaphore::{BoundedSemaphore, Semaphore};
+mod rwlock;
+
+pub use rwlock::RwLock;
