@@ -21,6 +21,7 @@
 //! |---|---|
 //! | `reference` | `FutexPingPong`: two futex words, wake + wait each way; private futex in the thread groups, shared in the process groups (the scope of the twinsync version measured beside it) |
 //! | `twinsync-lock` | two twinsync Locks used as binary semaphores (both start held; A releases B's, acquires its own), thread version in the thread groups, process version in the process groups |
+//! | `twinsync-semaphore` | two twinsync Semaphores at 0: release(1) the other's, acquire one's own (version as the group) |
 //! | `std-condvar` | `std::sync::{Mutex, Condvar}`: a turn word under the mutex, notify_one + wait_while |
 //! | `parking_lot-condvar` | the same with `parking_lot::{Mutex, Condvar}` |
 //! | `pthread-cond` | the same with a process-shared `pthread_mutex_t` + `pthread_cond_t` |
@@ -37,6 +38,7 @@ use common::race::{Pins, Race, CROSS_CPU, SAME_CPU};
 use common::reference::{FutexPingPong, Scope};
 use common::rust_peers::{Channel, ParkingLotCond, StdCond};
 use common::shm::Shm;
+use common::twin::Sem;
 use common::{round_trip, Group, Pair, Parties, PingPong, Signal};
 use criterion::{criterion_group, criterion_main, Criterion};
 use twinsync::LockApi;
@@ -118,18 +120,22 @@ fn group(c: &mut Criterion, name: &str, parties: Parties, pins: Pins) {
 
 /// The thread versions' round trips.
 fn twinsync_thread(r: &mut Runner<'_, '_>) {
-    use twinsync::thread::Lock;
+    use twinsync::thread::{Lock, Semaphore};
     r.run(
         "twinsync-lock",
         &Pair::new(|| LockSignal::held(Lock::new())),
     );
+    let sem = || Sem(Semaphore::new(0).expect("thread::Semaphore::new(0)"));
+    r.run("twinsync-semaphore", &Pair::new(sem));
 }
 
 /// The process versions' round trips.
 fn twinsync_process(r: &mut Runner<'_, '_>) {
-    use twinsync::process::Lock;
+    use twinsync::process::{Lock, Semaphore};
     let lock = || Lock::new().expect("process::Lock::new");
     r.run("twinsync-lock", &Pair::new(|| LockSignal::held(lock())));
+    let sem = || Sem(Semaphore::new(0).expect("process::Semaphore::new(0)"));
+    r.run("twinsync-semaphore", &Pair::new(sem));
 }
 
 fn wake_threads(c: &mut Criterion) {

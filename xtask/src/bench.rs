@@ -337,7 +337,7 @@ pub fn render(results: &[Measured]) -> String {
         let _ = writeln!(s, "  {}", g.metric.explain());
         let _ = writeln!(
             s,
-            "  {:<20} {:>18}  {:>7}  DESIGN.md target",
+            "  {:<26} {:>18}  {:>7}  DESIGN.md target",
             "implementation",
             format!("mean {}", g.unit),
             "ratio"
@@ -345,7 +345,7 @@ pub fn render(results: &[Measured]) -> String {
         for m in rows {
             let ratio = reference.map(|r| g.metric.ratio(m.mean_ns, r));
             let shown = ratio.map_or_else(|| "-".to_owned(), |r| format!("{r:.3}"));
-            let mut line = format!("  {:<20} {:>18.1}  {:>7}", m.id, m.mean_ns, shown);
+            let mut line = format!("  {:<26} {:>18.1}  {:>7}", m.id, m.mean_ns, shown);
             if let Some(&(_, target)) = g.targets.iter().find(|(id, _)| *id == m.id) {
                 let verdict = match ratio {
                     Some(r) if g.metric.meets(r, target) => {
@@ -378,7 +378,7 @@ pub fn render(results: &[Measured]) -> String {
     for (names, legend) in legends {
         let _ = writeln!(s, "implementations in {}:", names.join(", "));
         for (id, what) in legend {
-            let _ = writeln!(s, "  {id:<20} {what}");
+            let _ = writeln!(s, "  {id:<26} {what}");
         }
     }
     let _ = writeln!(

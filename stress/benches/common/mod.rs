@@ -27,6 +27,7 @@ pub mod race;
 pub mod reference;
 pub mod rust_peers;
 pub mod shm;
+pub mod twin;
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -59,6 +59,14 @@ pub const SUITES: &[Suite] = &[
         targets: NO_TARGETS,
         extra: &[],
     },
+    Suite {
+        prefix: "semaphore",
+        bench: "semaphore",
+        cycle: "acquire + release(1) of a semaphore at 1",
+        impls: SEMAPHORE_IMPLS,
+        targets: NO_TARGETS,
+        extra: &[],
+    },
 ];
 
 /// DESIGN.md sets no target for this suite.
@@ -121,6 +129,27 @@ const BARRIER_IMPLS: Legend = &[
     ),
 ];
 
+const SEMAPHORE_IMPLS: Legend = &[
+    MUTEX2,
+    ("twinsync-thread", "twinsync::thread::Semaphore::new(1)"),
+    (
+        "twinsync-process",
+        "twinsync::process::Semaphore::new(1) (anonymous shared segment)",
+    ),
+    (
+        "twinsync-bounded-thread",
+        "twinsync::thread::BoundedSemaphore::new(1)",
+    ),
+    (
+        "twinsync-bounded-process",
+        "twinsync::process::BoundedSemaphore::new(1)",
+    ),
+    (
+        "sem_t",
+        "POSIX semaphore, pshared=1, value 1: sem_wait + sem_post",
+    ),
+];
+
 /// The wake-up round-trip groups (`stress/benches/wake.rs`): `(name, what)`, threads then
 /// processes, same CPU then across CPUs.
 const WAKE_GROUPS: &[(&str, &str)] = &[
@@ -164,6 +193,10 @@ const WAKE_IMPLS: Legend = &[
     (
         "twinsync-lock",
         "two twinsync Locks as binary semaphores (thread/process version as the group)",
+    ),
+    (
+        "twinsync-semaphore",
+        "two twinsync Semaphores at 0: release(1) the other's, acquire one's own",
     ),
     (
         "std-condvar",
