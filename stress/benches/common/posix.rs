@@ -1,6 +1,6 @@
 //! The C peers, each in its own shared mapping so that they work between forked processes:
-//! process-shared pthread mutexes (plain, robust, recursive), condition variables and
-//! barriers, and POSIX semaphores with `pshared = 1`.
+//! process-shared pthread mutexes (plain, robust, recursive), condition variables,
+//! read-write locks and barriers, and POSIX semaphores with `pshared = 1`.
 
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -321,5 +321,74 @@ impl Drop for PthreadBarrier {
     fn drop(&mut self) {
         // SAFETY: initialised in `new`; nobody waits on it any more.
         unsafe { libc::pthread_barrier_destroy(self.b.as_ptr()) };
+    }
+}
+
+/// A process-shared `pthread_rwlock_t` in shared memory (glibc's default kind, which
+/// prefers readers).
+pub struct PthreadRwLock {
+    rw: Shm<libc::pthread_rwlock_t>,
+}
+
+impl PthreadRwLock {
+    /// An unlocked read-write lock, `PTHREAD_PROCESS_SHARED`.
+    pub fn new() -> PthreadRwLock {
+        // SAFETY: pthread_rwlock_t is plain bytes; pthread_rwlock_init initialises it below
+        // before any use.
+        let rw = unsafe { Shm::<libc::pthread_rwlock_t>::zeroed() };
+        let mut attr = MaybeUninit::<libc::pthread_rwlockattr_t>::uninit();
+        let a = attr.as_mut_ptr();
+        // SAFETY: the attribute lives from its init to its destroy; `rw` is mapped memory
+        // nobody else sees yet.
+        unsafe {
+            check(libc::pthread_rwlockattr_init(a), "pthread_rwlockattr_init");
+            check(
+                libc::pthread_rwlockattr_setpshared(a, libc::PTHREAD_PROCESS_SHARED),
+                "pthread_rwlockattr_setpshared",
+            );
+            check(
+                libc::pthread_rwlock_init(rw.as_ptr(), attr.as_ptr()),
+                "pthread_rwlock_init",
+            );
+            libc::pthread_rwlockattr_destroy(a);
+        }
+        PthreadRwLock { rw }
+    }
+
+    /// Takes a read lock.
+    #[inline]
+    pub fn read(&self) {
+        // SAFETY: initialised in `new`, destroyed only in `drop`.
+        check(
+            unsafe { libc::pthread_rwlock_rdlock(self.rw.as_ptr()) },
+            "pthread_rwlock_rdlock",
+        );
+    }
+
+    /// Takes the write lock.
+    #[inline]
+    pub fn write(&self) {
+        // SAFETY: initialised in `new`, destroyed only in `drop`.
+        check(
+            unsafe { libc::pthread_rwlock_wrlock(self.rw.as_ptr()) },
+            "pthread_rwlock_wrlock",
+        );
+    }
+
+    /// Releases the read or write lock the calling thread holds.
+    #[inline]
+    pub fn unlock(&self) {
+        // SAFETY: initialised in `new`; every caller unlocks what it locked.
+        check(
+            unsafe { libc::pthread_rwlock_unlock(self.rw.as_ptr()) },
+            "pthread_rwlock_unlock",
+        );
+    }
+}
+
+impl Drop for PthreadRwLock {
+    fn drop(&mut self) {
+        // SAFETY: initialised in `new`, unlocked, and no longer used.
+        unsafe { libc::pthread_rwlock_destroy(self.rw.as_ptr()) };
     }
 }

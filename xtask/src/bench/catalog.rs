@@ -67,6 +67,22 @@ pub const SUITES: &[Suite] = &[
         targets: NO_TARGETS,
         extra: &[],
     },
+    Suite {
+        prefix: "rwlock_read",
+        bench: "rwlock",
+        cycle: "acquire_read + release_read",
+        impls: RWLOCK_IMPLS,
+        targets: NO_TARGETS,
+        extra: &[],
+    },
+    Suite {
+        prefix: "rwlock_write",
+        bench: "rwlock",
+        cycle: "acquire_write + release_write (empty critical section)",
+        impls: RWLOCK_IMPLS,
+        targets: NO_TARGETS,
+        extra: &[],
+    },
 ];
 
 /// DESIGN.md sets no target for this suite.
@@ -147,6 +163,21 @@ const SEMAPHORE_IMPLS: Legend = &[
     (
         "sem_t",
         "POSIX semaphore, pshared=1, value 1: sem_wait + sem_post",
+    ),
+];
+
+const RWLOCK_IMPLS: Legend = &[
+    MUTEX2,
+    ("twinsync-thread", "twinsync::thread::RwLock"),
+    (
+        "twinsync-process",
+        "twinsync::process::RwLock (anonymous shared segment)",
+    ),
+    ("std", "std::sync::RwLock<()>"),
+    ("parking_lot", "parking_lot::RwLock<()>"),
+    (
+        "pthread-pshared",
+        "pthread_rwlock_t, PTHREAD_PROCESS_SHARED (glibc default: prefers readers)",
     ),
 ];
 
