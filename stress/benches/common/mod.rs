@@ -9,7 +9,7 @@
 //! | group | one iteration | time is per |
 //! |---|---|---|
 //! | `<x>_uncontended` | one [`Cycle`] on one thread, nobody else near the object | cycle |
-//! | `<x>_contended_2threads` | two unpinned threads each do one [`Cycle`] on the same object | pair of cycles |
+//! | `<x>_contended_2threads` | two unpinned threads each do one [`Cycle`] on the same object (or, for a channel, one sends and one receives: [`Transfer`]) | pair of cycles (one transfer) |
 //! | `<x>_contended_2processes` | the same with two forked processes (shared-memory objects only) | pair of cycles |
 //! | `wake_<cpus>_<parties>` | one [`PingPong`] round trip (A wakes B, B wakes A), parties pinned | round trip |
 //!
@@ -43,6 +43,36 @@ use shm::Shm;
 pub trait Cycle: Sync {
     /// Runs one cycle.
     fn cycle(&self);
+
+    /// What party `me` (0 or 1) runs per iteration in the contended groups: by default a
+    /// whole cycle each. A one-way channel splits it instead ([`Transfer`]): party 0 sends,
+    /// party 1 receives, so the pair of them is one cycle.
+    #[inline]
+    fn side(&self, me: usize) {
+        let _ = me;
+        self.cycle();
+    }
+}
+
+/// A [`Signal`] used as a one-way channel: the cycle is post + wait (a put and a get, a send
+/// and a receive); in the contended groups party 0 only posts and party 1 only waits.
+pub struct Transfer<S>(pub S);
+
+impl<S: Signal> Cycle for Transfer<S> {
+    #[inline]
+    fn cycle(&self) {
+        self.0.post();
+        self.0.wait();
+    }
+
+    #[inline]
+    fn side(&self, me: usize) {
+        if me == 0 {
+            self.0.post();
+        } else {
+            self.0.wait();
+        }
+    }
 }
 
 /// Two parties that wake each other in turn: the unit of the round-trip groups.
@@ -136,7 +166,8 @@ pub fn duel<F: Fn(usize) + Sync>(
     });
 }
 
-/// Benchmarks `id`: both parties run one [`Cycle`] of `obj` per iteration, unpinned.
+/// Benchmarks `id`: each party runs its [`side`](Cycle::side) of `obj` (by default a whole
+/// cycle) once per iteration, unpinned.
 pub fn contended<C: Cycle>(
     g: &mut Group<'_>,
     id: &str,
@@ -144,7 +175,7 @@ pub fn contended<C: Cycle>(
     race: &Shm<Race>,
     parties: Parties,
 ) {
-    duel(g, id, race, parties, UNPINNED, &|_| obj.cycle());
+    duel(g, id, race, parties, UNPINNED, &|me| obj.side(me));
 }
 
 /// Benchmarks `id`: one [`PingPong`] round trip of `obj` per iteration.
