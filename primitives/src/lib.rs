@@ -6,6 +6,7 @@
 //! | Lock | [`thread::Lock`] | [`process::Lock`] | [`LockApi`] |
 //! | Semaphore | [`thread::Semaphore`] | [`process::Semaphore`] | [`SemaphoreApi`] |
 //! | BoundedSemaphore | [`thread::BoundedSemaphore`] | [`process::BoundedSemaphore`] | [`SemaphoreApi`] |
+//! | Event | [`thread::Event`] | [`process::Event`] | [`EventApi`] |
 //!
 //! (More primitives arrive in later releases; each follows the same pattern.)
 //!
@@ -50,6 +51,7 @@ pub mod sys;
 pub mod thread;
 pub mod worker;
 
+pub use api::EventApi;
 pub use api::{LockApi, LockGuard};
 pub use api::{SemaphoreApi, SemaphoreGuard};
 pub use error::{Error, SegmentError};

@@ -5,6 +5,7 @@
 //! implementations and drivers. A **model** is a pure state machine (state, operation,
 //! result) in which a blocking operation is *enabled* only when it can complete.
 
+pub mod event;
 pub mod lock;
 pub mod semaphore;
 
@@ -36,6 +37,7 @@ pub const CATALOGS: &[&[Clause]] = &[
     lock::CLAUSES,
     semaphore::CLAUSES,
     semaphore::BOUNDED_CLAUSES,
+    event::CLAUSES,
 ];
 
 /// Every clause of every primitive, in report order.

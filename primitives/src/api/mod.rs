@@ -6,9 +6,12 @@
 //! primitive's algorithm state, so that the thread and process versions share every line of
 //! it and differ only in the futex scope they pass.
 
+mod event;
 mod lock;
 mod semaphore;
 
+pub(crate) use event::impl_event_api;
+pub use event::EventApi;
 pub(crate) use lock::impl_lock_api;
 pub use lock::{LockApi, LockGuard};
 pub(crate) use semaphore::impl_semaphore_api;

@@ -4,10 +4,12 @@
 //! created with `fork`) or named (`create` / `open`, for unrelated processes, or for children
 //! started with the spawn method). A named segment begins with a checked [header](Header).
 
+mod event;
 mod lock;
 mod semaphore;
 mod shared;
 
+pub use event::Event;
 pub use lock::Lock;
 pub use semaphore::{BoundedSemaphore, Semaphore};
 pub use shared::{Header, Shared, ShmSafe, ABI_VERSION, HEADER_SIZE, MAGIC};
