@@ -1,6 +1,7 @@
 //! The Event algorithm under loom and shuttle: `set` wakes every waiter, a waiter woken by a
-//! `set` returns although a `clear` follows at once, and a timed waiter racing a `set` loses
-//! nobody's wake-up. Negative controls: an Event whose `set` wakes only one waiter, and one
+//! `set` returns although a `clear` follows at once, a timed waiter racing a `set` loses
+//! nobody's wake-up, ping-pong through two events, and `set` publishes earlier writes to
+//! the waiters it releases. Negative controls: an Event whose `set` wakes only one waiter, and one
 //! whose waiters re-check only the flag (as `multiprocessing.Event` does), must both be
 //! reported as deadlocks.
 //!
@@ -183,6 +184,24 @@ fn ping_pong() {
     assert!(!s.0.is_set() && !s.1.is_set());
 }
 
+/// `set` publishes: a waiter that a `set` lets through sees what the setter wrote before it
+/// (a Relaxed store, so only the Event's own ordering can make it visible).
+fn set_publishes() {
+    let s = Arc::new((Event::new(), AtomicU32::new(0)));
+    let s2 = s.clone();
+    let reader = thread::spawn(move || {
+        s2.0.wait();
+        assert_eq!(
+            s2.1.load(Relaxed),
+            1,
+            "set did not publish the write before it"
+        );
+    });
+    s.1.store(1, Relaxed);
+    s.0.set();
+    reader.join().unwrap();
+}
+
 fn state() -> EventState {
     EventState::new()
 }
@@ -194,6 +213,7 @@ fn loom_event_passes() {
     loom_check("set then clear", 3, set_then_clear(state));
     loom_check("timed waiter races set", 3, timed_waiter_races_set);
     loom_check("ping-pong", 3, ping_pong);
+    loom_check("set publishes", 3, set_publishes);
 }
 
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
@@ -207,6 +227,7 @@ fn shuttle_event_passes() {
     shuttle::check_pct(timed_waiter_races_set, 2000, 3);
     shuttle::check_random(ping_pong, 2000);
     shuttle::check_pct(ping_pong, 2000, 3);
+    shuttle::check_random(set_publishes, 1000);
 }
 
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]

@@ -17,7 +17,8 @@
 //!    futex compares the whole word) or finds [`WAITERS`] and wakes it.
 //! 3. `set` clears [`WAITERS`] in its atomic step and then wakes every sleeper: each of them
 //!    sees the new generation and returns, none goes back to sleep on this `set`'s account.
-//!    A later waiter announces itself again.
+//!    A later waiter announces itself again. (A waiter that times out leaves [`WAITERS`] set:
+//!    the next `set` makes one needless system call.)
 //! 4. A waiter returns true when it sees [`SET`] or a generation other than the one it
 //!    started with: a `set` happened while it waited, even if `clear` has followed (Python
 //!    `threading` semantics; `multiprocessing` re-reads the flag and may return false).
