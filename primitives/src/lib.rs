@@ -9,6 +9,7 @@
 //! | Semaphore | [`thread::Semaphore`] | [`process::Semaphore`] | [`SemaphoreApi`] |
 //! | BoundedSemaphore | [`thread::BoundedSemaphore`] | [`process::BoundedSemaphore`] | [`SemaphoreApi`] |
 //! | RwLock | [`thread::RwLock`] | [`process::RwLock`] | [`RwLockApi`] |
+//! | Event | [`thread::Event`] | [`process::Event`] | [`EventApi`] |
 //!
 //! (More primitives arrive in later releases; each follows the same pattern.)
 //!
@@ -54,6 +55,7 @@ pub mod thread;
 pub mod worker;
 
 pub use api::{BarrierApi, BarrierFn};
+pub use api::EventApi;
 pub use api::{LockApi, LockGuard};
 pub use api::{RLockApi, RLockGuard};
 pub use api::{ReadGuard, RwLockApi, WriteGuard};

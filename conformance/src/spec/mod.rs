@@ -6,6 +6,7 @@
 //! result) in which a blocking operation is *enabled* only when it can complete.
 
 pub mod barrier;
+pub mod event;
 pub mod lock;
 pub mod rlock;
 pub mod rwlock;
@@ -42,6 +43,7 @@ pub const CATALOGS: &[&[Clause]] = &[
     semaphore::BOUNDED_CLAUSES,
     barrier::CLAUSES,
     rwlock::CLAUSES,
+    event::CLAUSES,
 ];
 
 /// Every clause of every primitive, in report order.

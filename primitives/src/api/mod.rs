@@ -7,6 +7,7 @@
 //! it and differ only in the futex scope they pass.
 
 mod barrier;
+mod event;
 mod lock;
 mod rlock;
 mod rwlock;
@@ -14,6 +15,8 @@ mod semaphore;
 
 pub(crate) use barrier::{impl_barrier_api, BarrierLocal};
 pub use barrier::{BarrierApi, BarrierFn};
+pub(crate) use event::impl_event_api;
+pub use event::EventApi;
 pub(crate) use lock::impl_lock_api;
 pub use lock::{LockApi, LockGuard};
 pub(crate) use rlock::impl_rlock_api;

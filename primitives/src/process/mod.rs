@@ -5,6 +5,7 @@
 //! started with the spawn method). A named segment begins with a checked [header](Header).
 
 mod barrier;
+mod event;
 mod lock;
 mod rlock;
 mod rwlock;
@@ -12,6 +13,7 @@ mod semaphore;
 mod shared;
 
 pub use barrier::Barrier;
+pub use event::Event;
 pub use lock::Lock;
 pub use rlock::RLock;
 pub use rwlock::RwLock;
