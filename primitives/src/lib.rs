@@ -5,6 +5,7 @@
 //! |---|---|---|---|
 //! | Lock | [`thread::Lock`] | [`process::Lock`] | [`LockApi`] |
 //! | RLock | [`thread::RLock`] | [`process::RLock`] | [`RLockApi`] |
+//! | Condition | [`thread::Condition`] | [`process::Condition`] | [`ConditionApi`] (its lock: [`ConditionLock`]) |
 //!
 //! (More primitives arrive in later releases; each follows the same pattern.)
 //!
@@ -49,6 +50,7 @@ pub mod sys;
 pub mod thread;
 pub mod worker;
 
+pub use api::{ConditionApi, ConditionGuard, ConditionLock};
 pub use api::{LockApi, LockGuard};
 pub use api::{RLockApi, RLockGuard};
 pub use error::{Error, SegmentError};

@@ -129,11 +129,11 @@ fn nested_counter<L: RLockApi + Sync>(lock: &L) {
     assert!(!lock.locked());
 }
 
-both_versions! {
-    thread: thread::RLock::new(),
-    process: process::RLock::new().unwrap(),
-    checks: basics, non_owner_thread, waits_for_full_release, nested_counter,
-}
+for_each_version!(
+    thread_version: thread::RLock::new(),
+    process_version: process::RLock::new().unwrap();
+    [basics, non_owner_thread, waits_for_full_release, nested_counter]
+);
 
 // The guard stays on the owner's thread: this compiles only if `RLockGuard` is not `Send`
 // (with a `Send` guard both impls apply and the call is ambiguous).

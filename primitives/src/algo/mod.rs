@@ -5,5 +5,6 @@
 //! mapping). The version passes only the futex [`Scope`](crate::sync::futex::Scope). No file
 //! here contains an `unsafe` block or a system call.
 
+pub mod condition;
 pub mod lock;
 pub mod rlock;

@@ -6,9 +6,12 @@
 //! primitive's algorithm state, so that the thread and process versions share every line of
 //! it and differ only in the futex scope they pass.
 
+mod condition;
 mod lock;
 mod rlock;
 
+pub(crate) use condition::{impl_condition_api, impl_condition_lock};
+pub use condition::{ConditionApi, ConditionGuard, ConditionLock};
 pub(crate) use lock::impl_lock_api;
 pub use lock::{LockApi, LockGuard};
 pub(crate) use rlock::impl_rlock_api;

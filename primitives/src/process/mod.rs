@@ -4,10 +4,12 @@
 //! created with `fork`) or named (`create` / `open`, for unrelated processes, or for children
 //! started with the spawn method). A named segment begins with a checked [header](Header).
 
+mod condition;
 mod lock;
 mod rlock;
 mod shared;
 
+pub use condition::{Condition, ProcessLock};
 pub use lock::Lock;
 pub use rlock::RLock;
 pub use shared::{Header, Shared, ShmSafe, ABI_VERSION, HEADER_SIZE, MAGIC};

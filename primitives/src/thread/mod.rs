@@ -3,8 +3,10 @@
 //! Share them between threads with `Arc` or by reference (scoped threads). Each type has the
 //! same methods as its process version, through the primitive's trait in the crate root.
 
+mod condition;
 mod lock;
 mod rlock;
 
+pub use condition::Condition;
 pub use lock::Lock;
 pub use rlock::RLock;

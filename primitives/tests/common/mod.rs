@@ -4,27 +4,21 @@
 
 use std::time::{Duration, Instant};
 
-/// Runs each generic check `fn check(x: &X)` on a thread-version and a process-version value:
-/// tests `thread_version::check` and `process_version::check`.
-macro_rules! both_versions {
-    (thread: $t:expr, process: $p:expr, checks: $($check:ident),* $(,)?) => {
-        mod thread_version {
+/// Runs each generic check `fn check(x: &X)` on one value per version (or per lock kind):
+/// `for_each_version!(thread_version: make_a(), process_version: make_b(); [check1, check2])`
+/// makes the tests `thread_version::check1`, `process_version::check1`, and so on.
+macro_rules! for_each_version {
+    ($($module:ident: $make:expr),+ ; $checks:tt) => {
+        $( for_each_version!(@one $module, $make, $checks); )+
+    };
+    (@one $module:ident, $make:expr, [$($check:ident),* $(,)?]) => {
+        mod $module {
             #[allow(unused_imports)]
             use super::*;
             $(
                 #[test]
                 fn $check() {
-                    super::$check(&$t);
-                }
-            )*
-        }
-        mod process_version {
-            #[allow(unused_imports)]
-            use super::*;
-            $(
-                #[test]
-                fn $check() {
-                    super::$check(&$p);
+                    super::$check(&$make);
                 }
             )*
         }
@@ -36,7 +30,7 @@ pub const LONG: Duration = Duration::from_secs(30);
 
 /// Whether the thread `tid` (a kernel TID, any process) is in interruptible sleep, as a thread
 /// blocked in a futex wait is: the state letter after the last `)` of `/proc/<tid>/stat`.
-fn sleeping(tid: u32) -> bool {
+pub fn sleeping(tid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{tid}/stat"))
         .ok()
         .and_then(|stat| {
