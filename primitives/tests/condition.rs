@@ -11,7 +11,7 @@ mod common;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use common::{sleeping, tid, until, LONG};
+use common::{give_up, sleeping, tid, until, LONG};
 use twinsync::process::{self, Shared};
 use twinsync::worker::{Exit, Kind, StartMethod, Worker};
 use twinsync::{
@@ -159,12 +159,18 @@ fn notify_one_of_three<C: ConditionApi + Sync>(c: &C) {
 
 /// Waiter A (short timeout) and waiter B (none) both wait; notify(1) races A's timeout. If A
 /// returns false, that single notify must wake B; if A returns true, B is still waiting and
-/// a second notify wakes it. Repeated with timeouts spread around the notify's moment.
+/// a second notify wakes it. Then a third waiter C must be woken by one notify: a timed-out
+/// A must not still be counted. Repeated with timeouts spread around the notify's moment;
+/// first of all, a waiter that times out with nobody notifying must leave no trace either.
 fn timeout_does_not_absorb<C: ConditionApi + Sync>(c: &C) {
+    {
+        let _g = c.guard();
+        assert!(!c.wait_timeout(MS).unwrap());
+    }
     let (mut a_notified, mut a_timed_out) = (0, 0);
     for round in 0..300u32 {
         let registered = AtomicU32::new(0);
-        let b_done = AtomicBool::new(false);
+        let (b_done, c_done) = (AtomicBool::new(false), AtomicBool::new(false));
         let timeout = Duration::from_micros(u64::from(round % 30) * 10);
         let a_result = std::thread::scope(|s| {
             let a = s.spawn(|| {
@@ -192,6 +198,16 @@ fn timeout_does_not_absorb<C: ConditionApi + Sync>(c: &C) {
             }
             // Failure detector: B never woken means the notify was absorbed by A.
             until("B was woken", || b_done.load(Relaxed));
+            s.spawn(|| {
+                let _g = c.guard();
+                registered.fetch_add(1, Relaxed);
+                c.wait().unwrap();
+                c_done.store(true, Relaxed);
+            });
+            let g = after_registered(c, &registered, 3);
+            c.notify(1).unwrap();
+            drop(g);
+            until("C was woken", || c_done.load(Relaxed));
             a_result
         });
         if a_result {
@@ -241,7 +257,9 @@ where
     std::thread::scope(|s| {
         s.spawn(|| {
             // Blocks until the main thread's wait has released all three levels.
-            assert!(c.acquire_timeout(LONG).unwrap(), "wait kept the lock");
+            if !c.acquire_timeout(LONG).unwrap() {
+                give_up("wait released the lock"); // a panic would leave main waiting
+            }
             assert_eq!(c.lock().count(), 1);
             c.notify(1).unwrap();
             c.release().unwrap();

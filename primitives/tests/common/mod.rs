@@ -40,21 +40,31 @@ pub fn sleeping(tid: u32) -> bool {
         == Some('S')
 }
 
-/// Yields until the thread `tid` sleeps in the kernel; panics after [`LONG`] (a failure
-/// detector, not a synchronization).
-pub fn until_sleeping(tid: u32) {
-    let t0 = Instant::now();
-    while !sleeping(tid) {
-        assert!(t0.elapsed() < LONG, "thread {tid} never went to sleep");
-        std::thread::yield_now();
-    }
+/// A failure detector fired: something that happens at once in a correct implementation did
+/// not happen within [`LONG`]. Ends the whole test process, because a panic would not do: the
+/// stuck thread is usually a scoped one, and the scope would wait for it forever.
+pub fn give_up(what: &str) -> ! {
+    use std::io::Write;
+    // Straight to the stream: the harness captures eprintln! and would lose it at exit.
+    let _ = writeln!(
+        std::io::stderr(),
+        "FAILED: gave up after {LONG:?} waiting until {what}"
+    );
+    std::process::exit(101)
 }
 
-/// Yields until `cond` holds; panics after [`LONG`] with `what`.
+/// Yields until the thread `tid` sleeps in the kernel (see [`give_up`]).
+pub fn until_sleeping(tid: u32) {
+    until(&format!("thread {tid} sleeps"), || sleeping(tid));
+}
+
+/// Yields until `cond` holds (see [`give_up`]).
 pub fn until(what: &str, mut cond: impl FnMut() -> bool) {
     let t0 = Instant::now();
     while !cond() {
-        assert!(t0.elapsed() < LONG, "timed out waiting until {what}");
+        if t0.elapsed() > LONG {
+            give_up(what);
+        }
         std::thread::yield_now();
     }
 }
