@@ -5,6 +5,7 @@
 //! implementations and drivers. A **model** is a pure state machine (state, operation,
 //! result) in which a blocking operation is *enabled* only when it can complete.
 
+pub mod condition;
 pub mod lock;
 pub mod rlock;
 
@@ -32,7 +33,7 @@ pub struct Clause {
 
 /// Each primitive's clause catalog, in report order. A new primitive's spec module adds its
 /// `CLAUSES` here.
-pub const CATALOGS: &[&[Clause]] = &[lock::CLAUSES, rlock::CLAUSES];
+pub const CATALOGS: &[&[Clause]] = &[lock::CLAUSES, rlock::CLAUSES, condition::CLAUSES];
 
 /// Every clause of every primitive, in report order.
 pub fn all_clauses() -> impl Iterator<Item = &'static Clause> {
