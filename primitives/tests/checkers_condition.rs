@@ -22,6 +22,7 @@
 //! checkers_condition` (or `twinsync_shuttle`). In a normal build this file is empty.
 #![cfg(any(twinsync_loom, twinsync_shuttle))]
 
+#[macro_use]
 mod checker_support;
 
 use std::time::Duration;
@@ -342,52 +343,28 @@ loom_passes! {
 }
 
 #[cfg(twinsync_loom)]
-#[test]
-fn loom_rejects_forgotten_wake() {
-    checker_support::loom_rejects("loom_forget_wake_child", &["deadlock", "Deadlock"]);
-}
+loom_control!(
+    loom_rejects_forgotten_wake,
+    loom_forget_wake_child,
+    ["deadlock", "Deadlock"],
+    loom_check(3, notify_wakes(forget_wake))
+);
 
 #[cfg(twinsync_loom)]
-#[test]
-fn loom_rejects_timeout_that_takes() {
-    checker_support::loom_rejects("loom_timeout_takes_child", &["deadlock", "Deadlock"]);
-}
+loom_control!(
+    loom_rejects_timeout_that_takes,
+    loom_timeout_takes_child,
+    ["deadlock", "Deadlock"],
+    loom_check(2, timeout_race(timeout_takes))
+);
 
 #[cfg(twinsync_loom)]
-#[test]
-fn loom_rejects_single_counter() {
-    checker_support::loom_rejects(
-        "loom_single_counter_child",
-        &["late waiter took", "deadlock", "Deadlock"],
-    );
-}
-
-#[cfg(twinsync_loom)]
-#[test]
-#[ignore = "negative control: run only as a child of loom_rejects_forgotten_wake"]
-fn loom_forget_wake_child() {
-    if checker_support::is_loom_child() {
-        loom_check(3, notify_wakes(forget_wake));
-    }
-}
-
-#[cfg(twinsync_loom)]
-#[test]
-#[ignore = "negative control: run only as a child of loom_rejects_timeout_that_takes"]
-fn loom_timeout_takes_child() {
-    if checker_support::is_loom_child() {
-        loom_check(2, timeout_race(timeout_takes));
-    }
-}
-
-#[cfg(twinsync_loom)]
-#[test]
-#[ignore = "negative control: run only as a child of loom_rejects_single_counter"]
-fn loom_single_counter_child() {
-    if checker_support::is_loom_child() {
-        loom_check(3, late_waiter(single_counter));
-    }
-}
+loom_control!(
+    loom_rejects_single_counter,
+    loom_single_counter_child,
+    ["late waiter took", "deadlock", "Deadlock"],
+    loom_check(3, late_waiter(single_counter))
+);
 
 // ---- shuttle ------------------------------------------------------------------------------
 

@@ -506,16 +506,10 @@ fn named_condition_refusals() {
 }
 
 // Guards stay on their thread; the conditions themselves are shared.
-const _: fn() = || {
-    trait AmbiguousIfSend<A> {
-        fn check() {}
-    }
-    impl<T: ?Sized> AmbiguousIfSend<()> for T {}
-    impl<T: ?Sized + Send> AmbiguousIfSend<u8> for T {}
-    <ConditionGuard<'static, thread::Condition> as AmbiguousIfSend<_>>::check();
-    fn send_sync<T: Send + Sync>() {}
-    send_sync::<thread::Condition>();
-    send_sync::<thread::Condition<thread::Lock>>();
-    send_sync::<process::Condition>();
-    send_sync::<process::Condition<std::sync::Arc<process::Lock>>>();
-};
+assert_send_sync!(
+    not_send: ConditionGuard<'static, thread::Condition>,
+    shared: thread::Condition,
+    thread::Condition<thread::Lock>,
+    process::Condition,
+    process::Condition<std::sync::Arc<process::Lock>>,
+);

@@ -25,6 +25,23 @@ macro_rules! for_each_version {
     };
 }
 
+/// Compile-time check that `$t` is not `Send` (with a `Send` type both impls apply and the
+/// call is ambiguous), and that each of `$shared` is `Send + Sync`.
+macro_rules! assert_send_sync {
+    (not_send: $t:ty, shared: $($shared:ty),* $(,)?) => {
+        const _: fn() = || {
+            trait AmbiguousIfSend<A> {
+                fn check() {}
+            }
+            impl<T: ?Sized> AmbiguousIfSend<()> for T {}
+            impl<T: ?Sized + Send> AmbiguousIfSend<u8> for T {}
+            <$t as AmbiguousIfSend<_>>::check();
+            fn send_sync<T: Send + Sync>() {}
+            $( send_sync::<$shared>(); )*
+        };
+    };
+}
+
 /// Generous bound for "this happens now": reached only if something is broken.
 pub const LONG: Duration = Duration::from_secs(30);
 
