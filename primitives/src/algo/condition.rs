@@ -31,15 +31,19 @@
 //!    so they are `Relaxed`.
 //! 2. Every member of a done group has been notified. (The tail becomes the head only when
 //!    `head_waiting` is 0, that is when every member of the old head is notified.)
-//! 3. Only the head and the tail can have members asleep in the futex, and they sleep on
-//!    different words (consecutive ids differ in parity); so `wake(k)` on the head's word
-//!    wakes head members only.
+//! 3. Only the head and the tail can have members asleep in the futex (when a head becomes
+//!    done all its members are notified, so by invariant 5 none of them sleeps, and none
+//!    sleeps again: it finds itself notified first), and they sleep on different words
+//!    (consecutive ids differ in parity); so `wake(k)` on the head's word wakes head members
+//!    only.
 //! 4. A member takes a snapshot of its word while holding the lock, just after it found
 //!    itself not notified; every notification that reaches its group later bumps that word.
-//!    So the futex wait after the lock's release cannot miss it.
+//!    So the futex wait after the lock's release cannot miss it (unless exactly 2^32
+//!    notifications reach the group in that window, as with any 32-bit futex sequence).
 //! 5. The head members not asleep in the futex are at least `head_notified` (each notify
-//!    wakes as many as it notifies; a member goes to sleep only when `head_notified` is 0;
-//!    one that returns with a notification takes one off `head_notified`). So every
+//!    wakes as many as it notifies, or all of them; a head member goes back to sleep only
+//!    when `head_notified` is 0; one that returns with a notification takes one off
+//!    `head_notified`; when the tail becomes the head, `head_notified` restarts from 0). So every
 //!    notification is taken by some member of the head: none is lost, none goes to anyone
 //!    else.
 //!
