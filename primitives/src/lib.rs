@@ -10,6 +10,7 @@
 //! | BoundedSemaphore | [`thread::BoundedSemaphore`] | [`process::BoundedSemaphore`] | [`SemaphoreApi`] |
 //! | RwLock | [`thread::RwLock`] | [`process::RwLock`] | [`RwLockApi`] |
 //! | Event | [`thread::Event`] | [`process::Event`] | [`EventApi`] |
+//! | Condition | [`thread::Condition`] | [`process::Condition`] | [`ConditionApi`] (its lock: [`ConditionLock`]) |
 //!
 //! (More primitives arrive in later releases; each follows the same pattern.)
 //!
@@ -56,6 +57,7 @@ pub mod worker;
 
 pub use api::{BarrierApi, BarrierFn};
 pub use api::EventApi;
+pub use api::{ConditionApi, ConditionGuard, ConditionLock};
 pub use api::{LockApi, LockGuard};
 pub use api::{RLockApi, RLockGuard};
 pub use api::{ReadGuard, RwLockApi, WriteGuard};

@@ -7,6 +7,7 @@
 
 pub mod barrier;
 pub mod event;
+pub mod condition;
 pub mod lock;
 pub mod rlock;
 pub mod rwlock;
@@ -45,6 +46,7 @@ pub const CATALOGS: &[&[Clause]] = &[
     rwlock::CLAUSES,
     event::CLAUSES,
 ];
+pub const CATALOGS: &[&[Clause]] = &[lock::CLAUSES, rlock::CLAUSES, condition::CLAUSES];
 
 /// Every clause of every primitive, in report order.
 pub fn all_clauses() -> impl Iterator<Item = &'static Clause> {

@@ -7,6 +7,7 @@
 
 pub mod barrier;
 pub mod event;
+pub mod condition;
 pub mod lock;
 pub mod rlock;
 pub mod rwlock;

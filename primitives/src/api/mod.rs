@@ -8,6 +8,7 @@
 
 mod barrier;
 mod event;
+mod condition;
 mod lock;
 mod rlock;
 mod rwlock;
@@ -17,6 +18,8 @@ pub(crate) use barrier::{impl_barrier_api, BarrierLocal};
 pub use barrier::{BarrierApi, BarrierFn};
 pub(crate) use event::impl_event_api;
 pub use event::EventApi;
+pub(crate) use condition::{impl_condition_api, impl_condition_lock};
+pub use condition::{ConditionApi, ConditionGuard, ConditionLock};
 pub(crate) use lock::impl_lock_api;
 pub use lock::{LockApi, LockGuard};
 pub(crate) use rlock::impl_rlock_api;

@@ -6,6 +6,7 @@
 
 mod barrier;
 mod event;
+mod condition;
 mod lock;
 mod rlock;
 mod rwlock;
@@ -14,6 +15,7 @@ mod shared;
 
 pub use barrier::Barrier;
 pub use event::Event;
+pub use condition::{Condition, ProcessLock};
 pub use lock::Lock;
 pub use rlock::RLock;
 pub use rwlock::RwLock;

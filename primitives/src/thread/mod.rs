@@ -5,12 +5,14 @@
 
 mod barrier;
 mod event;
+mod condition;
 mod lock;
 mod rlock;
 mod semaphore;
 
 pub use barrier::Barrier;
 pub use event::Event;
+pub use condition::Condition;
 pub use lock::Lock;
 pub use rlock::RLock;
 pub use semaphore::{BoundedSemaphore, Semaphore};
