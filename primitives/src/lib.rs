@@ -55,8 +55,8 @@ pub mod sys;
 pub mod thread;
 pub mod worker;
 
-pub use api::{BarrierApi, BarrierFn};
 pub use api::EventApi;
+pub use api::{BarrierApi, BarrierFn};
 pub use api::{ConditionApi, ConditionGuard, ConditionLock};
 pub use api::{LockApi, LockGuard};
 pub use api::{RLockApi, RLockGuard};

@@ -6,8 +6,8 @@
 //! result) in which a blocking operation is *enabled* only when it can complete.
 
 pub mod barrier;
-pub mod event;
 pub mod condition;
+pub mod event;
 pub mod lock;
 pub mod rlock;
 pub mod rwlock;
@@ -44,9 +44,9 @@ pub const CATALOGS: &[&[Clause]] = &[
     semaphore::BOUNDED_CLAUSES,
     barrier::CLAUSES,
     rwlock::CLAUSES,
+    condition::CLAUSES,
     event::CLAUSES,
 ];
-pub const CATALOGS: &[&[Clause]] = &[lock::CLAUSES, rlock::CLAUSES, condition::CLAUSES];
 
 /// Every clause of every primitive, in report order.
 pub fn all_clauses() -> impl Iterator<Item = &'static Clause> {
