@@ -9,7 +9,14 @@
 //! checkers_semaphore` (or `twinsync_shuttle`). In a normal build this file is empty.
 #![cfg(any(twinsync_loom, twinsync_shuttle))]
 
+mod checker_harness;
+
 use std::time::Duration;
+
+#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
+use checker_harness::shuttle_rejects;
+#[cfg(twinsync_loom)]
+use checker_harness::{loom_check, loom_rejects};
 
 use twinsync::sync::atomic::{AtomicU32, Ordering::*};
 use twinsync::sync::futex::{self, Scope};
@@ -156,22 +163,6 @@ fn bounded_releases_race() {
 }
 
 #[cfg(twinsync_loom)]
-fn loom_check(name: &str, bound: usize, body: impl Fn() + Send + Sync + 'static) {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static RUNS: AtomicUsize = AtomicUsize::new(0);
-    RUNS.store(0, Ordering::Relaxed);
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = Some(bound);
-    b.check(move || {
-        RUNS.fetch_add(1, Ordering::Relaxed);
-        body()
-    });
-    let runs = RUNS.load(Ordering::Relaxed);
-    println!("{name}: loom explored {runs} interleavings");
-    assert!(runs > 10, "{name}: loom explored only {runs} interleavings");
-}
-
-#[cfg(twinsync_loom)]
 #[test]
 fn loom_semaphore_passes() {
     loom_check("release(2) with 2 sleepers", 3, release_n(semaphore));
@@ -196,20 +187,6 @@ fn shuttle_semaphore_passes() {
 }
 
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
-fn shuttle_rejects(body: impl Fn() + Send + Sync + 'static, what: &str) {
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        shuttle::check_random(body, 2000)
-    }));
-    let msg = r.expect_err(&format!("shuttle accepted {what}"));
-    let text = msg
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| msg.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default();
-    assert!(text.contains("deadlock"), "unexpected failure: {text}");
-}
-
-#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
 #[test]
 fn shuttle_rejects_release_that_wakes_nobody() {
     shuttle_rejects(
@@ -227,31 +204,8 @@ fn shuttle_rejects_release_n_that_wakes_one() {
     );
 }
 
-/// loom aborts the process on a deadlock, so each control runs in a child process: this
-/// re-runs the test binary, selecting `loom_broken_child` with the control's name, and
-/// expects it to fail with a deadlock.
-#[cfg(twinsync_loom)]
-fn loom_rejects(control: &str) {
-    let exe = std::env::current_exe().unwrap();
-    let out = std::process::Command::new(exe)
-        .args([
-            "--exact",
-            "loom_broken_child",
-            "--include-ignored",
-            "--nocapture",
-        ])
-        .env("TWINSYNC_LOOM_CHILD", control)
-        .output()
-        .unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "loom accepted {control}:\n{text}");
-    assert!(
-        text.contains("deadlock") || text.contains("Deadlock"),
-        "unexpected failure:\n{text}"
-    );
-}
-
+// loom aborts the process on a deadlock: each control runs in a child process that runs
+// `loom_broken_child` (below) with the control's name.
 #[cfg(twinsync_loom)]
 #[test]
 fn loom_rejects_release_that_wakes_nobody() {
@@ -270,7 +224,7 @@ fn loom_rejects_release_n_that_wakes_one() {
 fn loom_broken_child() {
     let mut b = loom::model::Builder::new();
     b.preemption_bound = Some(3);
-    match std::env::var("TWINSYNC_LOOM_CHILD").as_deref() {
+    match std::env::var(checker_harness::CHILD_ENV).as_deref() {
         Ok("wakes-nobody") => b.check(release_n(|| Broken::<0>(AtomicU32::new(0)))),
         Ok("wakes-one") => b.check(release_n(|| Broken::<1>(AtomicU32::new(0)))),
         _ => {}

@@ -6,6 +6,8 @@
 //! result) in which a blocking operation is *enabled* only when it can complete.
 
 pub mod barrier;
+pub mod condition;
+pub mod event;
 pub mod lock;
 pub mod rlock;
 pub mod rwlock;
@@ -42,6 +44,8 @@ pub const CATALOGS: &[&[Clause]] = &[
     semaphore::BOUNDED_CLAUSES,
     barrier::CLAUSES,
     rwlock::CLAUSES,
+    condition::CLAUSES,
+    event::CLAUSES,
 ];
 
 /// Every clause of every primitive, in report order.

@@ -6,6 +6,8 @@
 //! here contains an `unsafe` block or a system call.
 
 pub mod barrier;
+pub mod condition;
+pub mod event;
 pub mod lock;
 pub mod rlock;
 pub mod rwlock;

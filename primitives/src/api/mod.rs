@@ -7,6 +7,8 @@
 //! it and differ only in the futex scope they pass.
 
 mod barrier;
+mod condition;
+mod event;
 mod lock;
 mod rlock;
 mod rwlock;
@@ -14,6 +16,10 @@ mod semaphore;
 
 pub(crate) use barrier::{impl_barrier_api, BarrierLocal};
 pub use barrier::{BarrierApi, BarrierFn};
+pub(crate) use condition::{impl_condition_api, impl_condition_lock};
+pub use condition::{ConditionApi, ConditionGuard, ConditionLock};
+pub(crate) use event::impl_event_api;
+pub use event::EventApi;
 pub(crate) use lock::impl_lock_api;
 pub use lock::{LockApi, LockGuard};
 pub(crate) use rlock::impl_rlock_api;

@@ -5,6 +5,8 @@
 //! started with the spawn method). A named segment begins with a checked [header](Header).
 
 mod barrier;
+mod condition;
+mod event;
 mod lock;
 mod rlock;
 mod rwlock;
@@ -12,6 +14,8 @@ mod semaphore;
 mod shared;
 
 pub use barrier::Barrier;
+pub use condition::{Condition, ProcessLock};
+pub use event::Event;
 pub use lock::Lock;
 pub use rlock::RLock;
 pub use rwlock::RwLock;

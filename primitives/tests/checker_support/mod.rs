@@ -38,6 +38,27 @@ pub fn loom_rejects(child: &str, expected: &[&str]) {
     );
 }
 
+/// Declares a loom negative control as two tests: `$parent` runs the ignored test `$child`
+/// in a child process (see [`loom_rejects`]) and expects it to fail with output containing
+/// one of `$expected`; `$child` runs `$check` when started that way.
+#[cfg(twinsync_loom)]
+macro_rules! loom_control {
+    ($parent:ident, $child:ident, [$($expected:expr),+ $(,)?], $check:expr) => {
+        #[test]
+        fn $parent() {
+            checker_support::loom_rejects(stringify!($child), &[$($expected),+]);
+        }
+
+        #[test]
+        #[ignore = "negative control: run only as a child of its loom_rejects test"]
+        fn $child() {
+            if checker_support::is_loom_child() {
+                $check;
+            }
+        }
+    };
+}
+
 /// Runs a shuttle check of a negative control and asserts that it panicked with a message
 /// containing one of `expected` (shuttle unwinds on a failure, deadlocks included).
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]

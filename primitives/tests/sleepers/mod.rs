@@ -5,6 +5,9 @@
 //! The state comes from `/proc/<tid>/stat` (`S`, interruptible sleep). The bounds are failure
 //! detectors only: reaching one means the code under test is broken.
 
+// Each test binary that includes this module uses only part of it.
+#![allow(dead_code)]
+
 use std::time::{Duration, Instant};
 
 /// Generous bound for "this happens now": only reached if something is broken.
@@ -19,14 +22,17 @@ pub fn until(what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
-/// Whether thread `tid` (of any process) is asleep in the kernel right now.
+/// The scheduler state of thread `tid` (of any process): `R` running, `S` asleep, `T`
+/// stopped, ...; `None` once it has gone.
+pub fn state(tid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{tid}/stat")).ok()?;
+    // "tid (comm) S ...": the state follows the last ')'.
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// Whether thread `tid` is asleep in the kernel right now.
 pub fn is_asleep(tid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{tid}/stat")).is_ok_and(|s| {
-        // "tid (comm) S ...": the state follows the last ')'.
-        s.rsplit_once(')')
-            .and_then(|(_, rest)| rest.trim_start().chars().next())
-            == Some('S')
-    })
+    state(tid) == Some('S')
 }
 
 /// Spins until thread `tid` is asleep in the kernel; panics after [`LONG`].
