@@ -21,6 +21,9 @@
 //! |---|---|
 //! | `reference` | `FutexPingPong`: two futex words, wake + wait each way; private futex in the thread groups, shared in the process groups (the scope of the twinsync version measured beside it) |
 //! | `twinsync-lock` | two twinsync Locks used as binary semaphores (both start held; A releases B's, acquires its own), thread version in the thread groups, process version in the process groups |
+//! | `twinsync-condition` | a twinsync Condition over its default RLock: a turn word under its lock, notify(1) + wait while it is not one's turn (as the condvar peers below) |
+//! | `twinsync-condition-lock` | the same over a plain twinsync Lock |
+//! | `twinsync-event` | two twinsync Events: set the other's, wait on one's own and clear it |
 //! | `twinsync-semaphore` | two twinsync Semaphores at 0: release(1) the other's, acquire one's own (version as the group) |
 //! | `std-condvar` | `std::sync::{Mutex, Condvar}`: a turn word under the mutex, notify_one + wait_while |
 //! | `parking_lot-condvar` | the same with `parking_lot::{Mutex, Condvar}` |
@@ -38,7 +41,7 @@ use common::race::{Pins, Race, CROSS_CPU, SAME_CPU};
 use common::reference::{FutexPingPong, Scope};
 use common::rust_peers::{Channel, ParkingLotCond, StdCond};
 use common::shm::Shm;
-use common::twin::Sem;
+use common::twin::{Cond, Ev, Sem};
 use common::{round_trip, Group, Pair, Parties, PingPong, Signal};
 use criterion::{criterion_group, criterion_main, Criterion};
 use twinsync::LockApi;
@@ -120,22 +123,37 @@ fn group(c: &mut Criterion, name: &str, parties: Parties, pins: Pins) {
 
 /// The thread versions' round trips.
 fn twinsync_thread(r: &mut Runner<'_, '_>) {
-    use twinsync::thread::{Lock, Semaphore};
+    use twinsync::thread::{Condition, Event, Lock, Semaphore};
     r.run(
         "twinsync-lock",
         &Pair::new(|| LockSignal::held(Lock::new())),
     );
+    r.run("twinsync-condition", &Cond::new(Condition::new()));
+    let cond = Cond::new(Condition::with_lock(Lock::new()));
+    r.run("twinsync-condition-lock", &cond);
     let sem = || Sem(Semaphore::new(0).expect("thread::Semaphore::new(0)"));
     r.run("twinsync-semaphore", &Pair::new(sem));
+    r.run("twinsync-event", &Pair::new(|| Ev(Event::new())));
 }
 
 /// The process versions' round trips.
 fn twinsync_process(r: &mut Runner<'_, '_>) {
-    use twinsync::process::{Lock, Semaphore};
-    let lock = || Lock::new().expect("process::Lock::new");
+    use twinsync::process::{Condition, Event, Lock, Semaphore};
+    let made = "a primitive in shared memory";
+    let lock = || Lock::new().expect(made);
     r.run("twinsync-lock", &Pair::new(|| LockSignal::held(lock())));
-    let sem = || Sem(Semaphore::new(0).expect("process::Semaphore::new(0)"));
+    r.run(
+        "twinsync-condition",
+        &Cond::new(Condition::new().expect(made)),
+    );
+    let cond = Cond::new(Condition::with_lock(lock()).expect(made));
+    r.run("twinsync-condition-lock", &cond);
+    let sem = || Sem(Semaphore::new(0).expect(made));
     r.run("twinsync-semaphore", &Pair::new(sem));
+    r.run(
+        "twinsync-event",
+        &Pair::new(|| Ev(Event::new().expect(made))),
+    );
 }
 
 fn wake_threads(c: &mut Criterion) {

@@ -2,9 +2,12 @@
 //! in more than one bench target. Generic over each primitive's API trait, so one adapter
 //! serves the thread and the process version.
 
-use twinsync::SemaphoreApi;
+use std::sync::atomic::{AtomicU32, Ordering};
 
-use super::{Cycle, Signal};
+use twinsync::{ConditionApi, EventApi, SemaphoreApi};
+
+use super::shm::Shm;
+use super::{Cycle, PingPong, Signal, A_TURN, B_TURN};
 
 /// A twinsync Semaphore or BoundedSemaphore. As a [`Cycle`]: acquire + release(1). As a
 /// [`Signal`]: post = release(1), wait = acquire.
@@ -27,5 +30,95 @@ impl<S: SemaphoreApi + Sync> Signal for Sem<S> {
     #[inline]
     fn wait(&self) {
         self.0.acquire();
+    }
+}
+
+/// A twinsync Event. As a [`Cycle`]: set + clear. As a [`Signal`]: post = set, wait = wait
+/// then clear. Only the waiter clears, so no set is lost in a ping-pong: the next set of
+/// this event comes after the other party has seen this wait's answer.
+pub struct Ev<E>(pub E);
+
+impl<E: EventApi + Sync> Cycle for Ev<E> {
+    #[inline]
+    fn cycle(&self) {
+        self.0.set();
+        self.0.clear();
+    }
+}
+
+impl<E: EventApi + Sync> Signal for Ev<E> {
+    #[inline]
+    fn post(&self) {
+        self.0.set();
+    }
+
+    #[inline]
+    fn wait(&self) {
+        self.0.wait();
+        self.0.clear();
+    }
+}
+
+/// A twinsync Condition with a ping-pong turn word in shared memory, read and written only
+/// under the condition's lock. As a [`Cycle`]: acquire + notify(1) with nobody waiting +
+/// release. As a [`PingPong`]: the same turn protocol as the std, parking_lot and pthread
+/// monitors (`notify(1)`, then `wait` while it is not one's turn).
+pub struct Cond<C> {
+    cond: C,
+    turn: Shm<AtomicU32>,
+}
+
+impl<C> Cond<C> {
+    /// Wraps `cond`; the turn starts with A.
+    pub fn new(cond: C) -> Cond<C> {
+        Cond {
+            cond,
+            // SAFETY: an all-zero atomic is valid and holds A_TURN.
+            turn: unsafe { Shm::zeroed() },
+        }
+    }
+}
+
+impl<C: ConditionApi + Sync> Cond<C> {
+    /// Waits (with the lock held) while `blocked(turn)`.
+    #[inline]
+    fn wait_while(&self, blocked: impl Fn(u32) -> bool) {
+        while blocked(self.turn.load(Ordering::Relaxed)) {
+            self.cond.wait().expect("wait with the lock held");
+        }
+    }
+
+    /// Passes the turn and wakes the other party (with the lock held).
+    #[inline]
+    fn pass(&self, to: u32) {
+        self.turn.store(to, Ordering::Relaxed);
+        self.cond.notify(1).expect("notify with the lock held");
+    }
+}
+
+impl<C: ConditionApi + Sync> Cycle for Cond<C> {
+    #[inline]
+    fn cycle(&self) {
+        self.cond.acquire();
+        self.cond.notify(1).expect("notify with the lock held");
+        self.cond.release().expect("release of the held lock");
+    }
+}
+
+impl<C: ConditionApi + Sync> PingPong for Cond<C> {
+    #[inline]
+    fn ping(&self) {
+        self.cond.acquire();
+        self.pass(B_TURN);
+        self.wait_while(|t| t == B_TURN);
+        self.cond.release().expect("release of the held lock");
+    }
+
+    #[inline]
+    fn pong(&self) {
+        self.cond.acquire();
+        self.wait_while(|t| t != B_TURN);
+        self.pass(A_TURN);
+        self.cond.release().expect("release of the held lock");
     }
 }

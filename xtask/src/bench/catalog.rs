@@ -83,6 +83,25 @@ pub const SUITES: &[Suite] = &[
         targets: NO_TARGETS,
         extra: &[],
     },
+    Suite {
+        prefix: "condition",
+        bench: "condition",
+        cycle: "acquire + notify(1) with nobody waiting + release",
+        impls: CONDITION_IMPLS,
+        targets: NO_TARGETS,
+        extra: &[],
+    },
+    Suite {
+        prefix: "event",
+        bench: "event",
+        cycle: "set + clear, nobody waiting",
+        impls: EVENT_IMPLS,
+        targets: NO_TARGETS,
+        extra: &[(
+            "wait_set",
+            "one wait on an event that is set (returns at once); reference: lock + unlock",
+        )],
+    },
 ];
 
 /// DESIGN.md sets no target for this suite.
@@ -181,6 +200,48 @@ const RWLOCK_IMPLS: Legend = &[
     ),
 ];
 
+const CONDITION_IMPLS: Legend = &[
+    MUTEX2,
+    (
+        "twinsync-thread",
+        "twinsync::thread::Condition::new() (over an RLock, Python's default)",
+    ),
+    (
+        "twinsync-process",
+        "twinsync::process::Condition::new() (over a process RLock)",
+    ),
+    (
+        "twinsync-thread-lock",
+        "twinsync::thread::Condition over a plain thread::Lock",
+    ),
+    (
+        "twinsync-process-lock",
+        "twinsync::process::Condition over a plain process::Lock",
+    ),
+    (
+        "std-condvar",
+        "std Mutex + Condvar: lock, notify_one, unlock",
+    ),
+    ("parking_lot-condvar", "the same with parking_lot"),
+    (
+        "pthread-cond",
+        "pshared pthread_mutex_t + pthread_cond_t: lock, signal, unlock",
+    ),
+];
+
+const EVENT_IMPLS: Legend = &[
+    MUTEX2,
+    ("twinsync-thread", "twinsync::thread::Event"),
+    (
+        "twinsync-process",
+        "twinsync::process::Event (anonymous shared segment)",
+    ),
+    (
+        "std-condvar",
+        "std Mutex<bool> + Condvar (threading.Event's recipe): set notifies all",
+    ),
+];
+
 /// The wake-up round-trip groups (`stress/benches/wake.rs`): `(name, what)`, threads then
 /// processes, same CPU then across CPUs.
 const WAKE_GROUPS: &[(&str, &str)] = &[
@@ -226,8 +287,20 @@ const WAKE_IMPLS: Legend = &[
         "two twinsync Locks as binary semaphores (thread/process version as the group)",
     ),
     (
+        "twinsync-condition",
+        "twinsync Condition (default RLock), turn word, notify(1) + wait while not one's turn",
+    ),
+    (
+        "twinsync-condition-lock",
+        "the same with the Condition over a plain twinsync Lock",
+    ),
+    (
         "twinsync-semaphore",
         "two twinsync Semaphores at 0: release(1) the other's, acquire one's own",
+    ),
+    (
+        "twinsync-event",
+        "two twinsync Events: set the other's, wait on one's own, clear it",
     ),
     (
         "std-condvar",
