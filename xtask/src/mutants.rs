@@ -39,6 +39,13 @@ pub struct Mutant {
 }
 
 const LOCKS: &[&str] = &["thread::Lock", "process::Lock"];
+const SEMAPHORES: &[&str] = &["thread::Semaphore", "process::Semaphore"];
+const BOUNDED: &[&str] = &["thread::BoundedSemaphore", "process::BoundedSemaphore"];
+const RLOCKS: &[&str] = &["thread::RLock", "process::RLock"];
+const BARRIERS: &[&str] = &["thread::Barrier", "process::Barrier"];
+const RWLOCKS: &[&str] = &["thread::RwLock", "process::RwLock"];
+const EVENTS: &[&str] = &["thread::Event", "process::Event"];
+const CONDITIONS: &[&str] = &["thread::Condition", "process::Condition"];
 
 /// The catalog.
 pub const MUTANTS: &[Mutant] = &[
@@ -91,6 +98,85 @@ pub const MUTANTS: &[Mutant] = &[
         subjects: &["process::Lock"],
         family: "LOCK-",
         what: "release wakes with a private futex on shared memory",
+    },
+    Mutant {
+        name: "sem.split_acquire",
+        subjects: SEMAPHORES,
+        family: "SEM-",
+        what: "try_acquire's decrement split into a load and a store",
+    },
+    Mutant {
+        name: "sem.missing_wake",
+        subjects: SEMAPHORES,
+        family: "SEM-",
+        what: "release never wakes a sleeper",
+    },
+    Mutant {
+        name: "sem.wake_one",
+        subjects: SEMAPHORES,
+        family: "SEM-",
+        what: "release(n) wakes one sleeper where n must wake",
+    },
+    Mutant {
+        name: "sem.no_repair",
+        subjects: SEMAPHORES,
+        family: "SEM-",
+        what: "a leaver clears WAITERS while others are registered and does not repair it \
+               (waiter count updated after the sleep decision)",
+    },
+    Mutant {
+        name: "sem.bound_off_by_one",
+        subjects: BOUNDED,
+        family: "BSEM-",
+        what: "a BoundedSemaphore accepts one release past its initial value",
+    },
+    Mutant {
+        name: "rlock.count_bug",
+        subjects: RLOCKS,
+        family: "RLOCK-",
+        what: "the first release frees the RLock at any recursion depth",
+    },
+    Mutant {
+        name: "rlock.foreign_release",
+        subjects: RLOCKS,
+        family: "RLOCK-",
+        what: "a non-owner's release of a held RLock is accepted",
+    },
+    Mutant {
+        name: "barrier.wake_one",
+        subjects: BARRIERS,
+        family: "BARRIER-",
+        what: "a trip wakes one sleeping party where all must wake",
+    },
+    Mutant {
+        name: "barrier.parties_off_by_one",
+        subjects: BARRIERS,
+        family: "BARRIER-",
+        what: "the next-to-last arrival trips the barrier",
+    },
+    Mutant {
+        name: "rwlock.wake_one_reader",
+        subjects: RWLOCKS,
+        family: "RWLOCK-",
+        what: "a write unlock wakes one waiting reader where all must wake",
+    },
+    Mutant {
+        name: "rwlock.missing_writer_wake",
+        subjects: RWLOCKS,
+        family: "RWLOCK-",
+        what: "a waiting writer is never woken",
+    },
+    Mutant {
+        name: "event.set_wake_one",
+        subjects: EVENTS,
+        family: "EVENT-",
+        what: "set wakes one waiter where all must wake",
+    },
+    Mutant {
+        name: "condition.wake_one",
+        subjects: CONDITIONS,
+        family: "COND-",
+        what: "notify_all (or a notify of a whole group) wakes one waiter",
     },
 ];
 

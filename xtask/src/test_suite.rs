@@ -7,6 +7,7 @@
 //! | loom | conformance tests and every `primitives/tests/checkers*.rs` under loom, no doc tests | `RUSTFLAGS="--cfg twinsync_loom" cargo test --release -p twinsync-conformance --tests --target-dir target/loom` |
 //! | shuttle | the same under shuttle | ... `--cfg twinsync_shuttle` ... `target/shuttle` |
 //! | conformance | the conformance suite, quick budgets | `cargo xtask conformance --quick` |
+//! | mutants | seeded bugs that must be caught, quick subset | `cargo xtask mutants --quick` |
 //! | stress | a 2-second Lock stress per version, 2 workers | `cargo xtask stress lock ...` |
 //! | tidy | source checks | `cargo xtask tidy` |
 //!
@@ -45,6 +46,11 @@ const STEPS: &[Step] = &[
         name: "conformance",
         title: "conformance suite (--quick)",
         run: conformance_quick,
+    },
+    Step {
+        name: "mutants",
+        title: "mutation score, quick subset (one mutant per bug class)",
+        run: mutants_quick,
     },
     Step {
         name: "stress",
@@ -101,6 +107,10 @@ fn conformance_quick() -> Result<(), Failure> {
         effort: Some("--quick".into()),
         ..Default::default()
     })
+}
+
+fn mutants_quick() -> Result<(), Failure> {
+    crate::mutants::run(&["--quick".to_owned()])
 }
 
 /// Seconds and workers of each smoke run: enough to cross many futex sleeps and wakes on a

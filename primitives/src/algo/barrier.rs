@@ -44,6 +44,7 @@
 use crate::sync::atomic::{AtomicU32, AtomicU64, Ordering::*};
 use crate::sync::futex::{self, Scope, Wait};
 use crate::sync::hint::{spin_loop, SPIN_LIMIT};
+use crate::sync::mutant;
 use crate::sys::time::Deadline;
 use crate::Error;
 
@@ -206,7 +207,13 @@ impl BarrierState {
             }
         }
         let (g, index) = (generation(st), count(st));
-        if index + 1 == parties {
+        // (MUTANT parties_off_by_one: the next-to-last arrival trips the barrier.)
+        let last = if mutant::active("barrier.parties_off_by_one") {
+            index + 2 >= parties
+        } else {
+            index + 1 == parties
+        };
+        if last {
             self.trip(g, index, action(), scope)
         } else {
             self.await_release(g, index, deadline, scope)
@@ -412,7 +419,11 @@ impl BarrierState {
     fn publish(&self, old: u64, scope: Scope) {
         if old & SLEEPERS != 0 {
             self.seq.fetch_add(1, Release);
-            futex::wake_all(&self.seq, scope);
+            if mutant::active("barrier.wake_one") {
+                futex::wake(&self.seq, 1, scope); // MUTANT: one where all must wake.
+            } else {
+                futex::wake_all(&self.seq, scope);
+            }
         }
     }
 }

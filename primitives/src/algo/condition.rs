@@ -57,6 +57,7 @@
 use crate::api::ConditionLock;
 use crate::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use crate::sync::futex::{self, Scope, Wait};
+use crate::sync::mutant;
 use crate::sys::time::Deadline;
 use crate::Error;
 
@@ -227,7 +228,9 @@ impl ConditionState {
         let word = self.word(head);
         // Invariant 4: a member between its snapshot and its sleep sees the change.
         word.store(word.load(Relaxed).wrapping_add(1), Relaxed);
-        if all {
+        if all && mutant::active("condition.wake_one") {
+            futex::wake(word, 1, scope); // MUTANT: one where every member must wake.
+        } else if all {
             // Every member is notified: wake whoever sleeps on the word (invariant 3: only
             // this group's members), which also tolerates a miscounted shared segment.
             futex::wake_all(word, scope);

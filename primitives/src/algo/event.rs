@@ -32,6 +32,7 @@
 
 use crate::sync::atomic::{AtomicU32, Ordering::*};
 use crate::sync::futex::{self, Scope, Wait};
+use crate::sync::mutant;
 use crate::sys::time::Deadline;
 
 /// The flag.
@@ -105,7 +106,11 @@ impl EventState {
         if w & WAITERS != 0 {
             // All, not one: every sleeper waits for this very set (a wake(1) would leave the
             // others asleep while the event is set, the classic Event bug).
-            futex::wake_all(&self.word, scope);
+            if mutant::active("event.set_wake_one") {
+                futex::wake(&self.word, 1, scope); // MUTANT: the classic Event bug.
+            } else {
+                futex::wake_all(&self.word, scope);
+            }
         }
     }
 

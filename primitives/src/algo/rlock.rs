@@ -41,6 +41,7 @@ use crate::algo::lock::LockState;
 use crate::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use crate::sync::current_id;
 use crate::sync::futex::Scope;
+use crate::sync::mutant;
 use crate::sys::time::Deadline;
 use crate::Error;
 
@@ -161,11 +162,14 @@ impl RLockState {
     /// nobody does); nothing changes then.
     #[inline]
     pub fn release(&self, scope: Scope) -> Result<(), Error> {
-        if !self.is_owned() {
+        // (MUTANT foreign_release: a non-owner's release of a held RLock is accepted.)
+        let foreign_ok = mutant::active("rlock.foreign_release") && self.locked();
+        if !(self.is_owned() || foreign_ok) {
             return Err(Error::NotOwner);
         }
         let c = self.count.load(Relaxed);
-        if c > 1 {
+        if c > 1 && !mutant::active("rlock.count_bug") {
+            // (MUTANT count_bug: the first release frees the lock at any depth.)
             self.count.store(c - 1, Relaxed);
             return Ok(());
         }

@@ -39,6 +39,7 @@
 use crate::sync::atomic::{AtomicU32, Ordering::*};
 use crate::sync::futex::{self, Scope, Wait};
 use crate::sync::hint::{spin_loop, SPIN_LIMIT};
+use crate::sync::mutant;
 use crate::sys::time::Deadline;
 use crate::Error;
 
@@ -308,7 +309,11 @@ impl RwLockState {
         }
         if s & READERS_WAITING != 0 {
             // All, not one: every waiting reader may enter now (invariant 2).
-            futex::wake_all(&self.state, scope);
+            if mutant::active("rwlock.wake_one_reader") {
+                futex::wake(&self.state, 1, scope); // MUTANT: one where all must wake.
+            } else {
+                futex::wake_all(&self.state, scope);
+            }
         }
         if s & WRITERS_WAITING != 0 {
             // One writer: only one can enter; it raises the flag again if readers beat it.
@@ -320,6 +325,9 @@ impl RwLockState {
     #[inline]
     fn wake_writer(&self, scope: Scope) {
         self.writer_seq.fetch_add(1, Release);
+        if mutant::active("rwlock.missing_writer_wake") {
+            return; // MUTANT: a waiting writer is never woken.
+        }
         futex::wake(&self.writer_seq, 1, scope);
     }
 

@@ -35,6 +35,7 @@
 use crate::sync::atomic::{AtomicU32, Ordering::*};
 use crate::sync::futex::{self, Scope, Wait};
 use crate::sync::hint::{spin_loop, SPIN_LIMIT};
+use crate::sync::mutant;
 use crate::sys::time::Deadline;
 use crate::Error;
 
@@ -110,6 +111,11 @@ impl SemaphoreState {
     #[inline]
     pub fn try_acquire(&self) -> bool {
         let mut w = self.word.load(Relaxed);
+        if mutant::active("sem.split_acquire") && value_of(w) > 0 {
+            // MUTANT: the decrement split into a load and a store.
+            self.word.store(w - 1, Release);
+            return true;
+        }
         while value_of(w) > 0 {
             // Decrementing a positive value never borrows from WAITERS, which stays as it is.
             match self.word.compare_exchange_weak(w, w - 1, Acquire, Relaxed) {
@@ -185,7 +191,7 @@ impl SemaphoreState {
         }
         // Release: a thread that registers after this sees the bit as we left it.
         let before = self.sleepers.fetch_sub(1, AcqRel);
-        if guess == 1 && before != 1 {
+        if guess == 1 && before != 1 && !mutant::active("sem.no_repair") {
             self.repair(before.wrapping_sub(1), scope);
         }
     }
@@ -223,7 +229,12 @@ impl SemaphoreState {
         let mut w = self.word.load(Relaxed);
         loop {
             // value <= max (invariant 1) unless a peer wrote garbage; saturate to be safe.
-            if n > max.saturating_sub(value_of(w)) {
+            let room = if mutant::active("sem.bound_off_by_one") {
+                max.saturating_sub(value_of(w)).saturating_add(1) // MUTANT: one past the max.
+            } else {
+                max.saturating_sub(value_of(w))
+            };
+            if n > room {
                 return Err(Error::TooManyReleases { max: max.into() });
             }
             // value + n <= max <= VALUE_MAX: no carry into WAITERS, which stays as it is.
@@ -232,9 +243,10 @@ impl SemaphoreState {
                 Err(now) => w = now,
             }
         }
-        if w & WAITERS != 0 {
+        if w & WAITERS != 0 && !mutant::active("sem.missing_wake") {
             // n, not 1 and not all: one sleeper per new token (invariant 4). More would only
             // go back to sleep; fewer would leave tokens free while their sleepers sleep on.
+            let n = if mutant::active("sem.wake_one") { 1 } else { n };
             futex::wake(&self.word, n, scope);
         }
         Ok(())

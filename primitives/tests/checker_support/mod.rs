@@ -42,6 +42,7 @@ pub fn loom_rejects(child: &str, expected: &[&str]) {
 /// in a child process (see [`loom_rejects`]) and expects it to fail with output containing
 /// one of `$expected`; `$child` runs `$check` when started that way.
 #[cfg(twinsync_loom)]
+#[allow(unused_macros)] // each test binary uses a part
 macro_rules! loom_control {
     ($parent:ident, $child:ident, [$($expected:expr),+ $(,)?], $check:expr) => {
         #[test]
