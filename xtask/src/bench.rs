@@ -18,10 +18,11 @@
 //!   throughput relative to the reference's, **higher is better**.
 //!
 //! A missed target is reported in the table but does not fail the task: a benchmark is a
-//! measurement, not a test. The bench targets' own criterion settings (warm-up 0.3 s,
-//! measurement 0.8 s, 20 samples, `stress/benches/common/mod.rs`) keep the whole run within
-//! a few minutes; `--quick` passes `--warm-up-time 0.2 --measurement-time 0.4` to criterion
-//! (about two thirds of the run time, with wider error bars).
+//! measurement, not a test. The bench targets' own criterion settings (warm-up 0.25 s,
+//! measurement 0.6 s, 20 samples, `stress/benches/common/mod.rs`) keep the benchmarks
+//! within about four minutes; `--quick` passes `--warm-up-time 0.1 --measurement-time 0.3`
+//! to criterion (about half that, with wider error bars). Rebuilding the bench targets
+//! after a change to twinsync takes 1-4 minutes more on a busy 2-core machine.
 
 mod catalog;
 
@@ -178,7 +179,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     }
     cmd = cmd.arg("--");
     if quick {
-        cmd = cmd.args(["--warm-up-time", "0.2", "--measurement-time", "0.4"]);
+        cmd = cmd.args(["--warm-up-time", "0.1", "--measurement-time", "0.3"]);
     }
     if let Some(f) = filter {
         cmd = cmd.arg(f);

@@ -266,14 +266,14 @@ pub fn contended_groups<S: Suite>(c: &mut Criterion, prefix: &str, suite: &S) {
 }
 
 /// Criterion settings of every bench target, sized so that `cargo xtask bench` runs all of
-/// them within a few minutes on two cores (about 1.5 s per benchmark; 10,000 bootstrap
+/// them within a few minutes on two cores (about 1.1 s per benchmark; 10,000 bootstrap
 /// resamples instead of 100,000 make the analysis cheap without moving the mean, which is
 /// what the ratio tables use). Command-line options (`--warm-up-time`,
 /// `--measurement-time`, which `cargo xtask bench --quick` passes) override them.
 pub fn config() -> Criterion {
     Criterion::default()
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_millis(800))
+        .warm_up_time(Duration::from_millis(250))
+        .measurement_time(Duration::from_millis(600))
         .sample_size(20)
         .nresamples(10_000)
 }
