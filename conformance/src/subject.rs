@@ -183,6 +183,8 @@ pub fn builtin() -> Vec<Subject> {
         Subject::shared::<SplitAcquire>(),
         Subject::shared::<LaxRelease>(),
         Subject::shared::<RelaxedRelease>(),
+        Subject::local::<crate::families::Barriers<twinsync::thread::Barrier>>(),
+        Subject::shared::<crate::families::Barriers<twinsync::process::Barrier>>(),
     ];
     #[cfg(any(twinsync_loom, twinsync_shuttle))]
     return vec![
@@ -191,6 +193,7 @@ pub fn builtin() -> Vec<Subject> {
         Subject::local::<SplitAcquire>(),
         Subject::local::<LaxRelease>(),
         Subject::local::<RelaxedRelease>(),
+        Subject::local::<crate::families::Barriers<twinsync::thread::Barrier>>(),
     ];
 }
 

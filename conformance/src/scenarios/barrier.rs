@@ -1,0 +1,819 @@
+//! Barrier scenarios: the worker bodies and end-of-run checks every driver runs, on a
+//! [`Barriers`] set (one barrier per party count, each with the suite's action).
+//!
+//! | scenario | workers (= parties unless said) | clauses |
+//! |---|---|---|
+//! | [`SEQUENTIAL`] | 1 | BARRIER-01..10, 13, 15 |
+//! | [`WAKE_ON_TRIP`] | 1 + max(2, `waiters`) | BARRIER-03 (progress), 02, 10 |
+//! | [`GENERATIONS`] | `workers` | BARRIER-11 (progress), 02, 03, 04, 14 |
+//! | [`TRIPPED_THEN_ABORT`] | 1 + `waiters` | BARRIER-12, 02 |
+//! | [`TIMEOUT_BREAKS`] | 1 + `waiters` of `waiters + 2` parties | BARRIER-06, 10 |
+//! | [`ABORT_THEN_RESET`] | 1 + `waiters` | BARRIER-08, 09, 10 |
+//! | [`RESET_WHILE_WAITING`] | 1 + `waiters` | BARRIER-09, 10 |
+//! | [`FAILING_ACTION`] | 1 + `waiters` | BARRIER-05 |
+//!
+//! Sleepers are put to sleep for real (`wait_until_blocked`) before the party that releases
+//! or breaks them acts, so a missing wake-up is reached. A party that finds something wrong
+//! aborts the barrier, so that the others do not wait forever for it.
+//!
+//! Scratch use: `slots[0..4]` record, per generation modulo 4, the generation, the number of
+//! parties released and the mask of their indices ([`record_index`]); `slots[8 + w]` is how
+//! many times worker `w` arrived ([`GENERATIONS`]); `slots[4..8]` are counters of the
+//! scenario at hand.
+
+use std::time::{Duration, Instant};
+
+use twinsync::sync::atomic::{AtomicU64, Ordering::*};
+use twinsync::{BarrierApi, Error, TIMEOUT_MAX};
+
+use super::{spin_until, wait_until_blocked, worker_id, Checks, Params, Scratch, MAX_WORKERS};
+use crate::families::{
+    Barriers, Member, ACTION_FAILURE, DEFAULT_TIMEOUT, FAIL_ERR, FAIL_NONE, FAIL_PANIC,
+    FLAW_ARRIVED, FLAW_RELEASED,
+};
+use crate::family::{no_finish, Scenario, ScenarioInfo};
+
+/// One worker walks through what a single caller can see.
+pub const SEQUENTIAL: &str = "sequential";
+/// The others sleep in `wait`; worker 0 arrives last: all must be released.
+pub const WAKE_ON_TRIP: &str = "wake_on_trip";
+/// Every worker passes many generations of one barrier; indices, lapping, the action, and
+/// visibility are checked after every release.
+pub const GENERATIONS: &str = "generations";
+/// Worker 0 trips the barrier and aborts and resets it at once: the released parties still
+/// get their indices.
+pub const TRIPPED_THEN_ABORT: &str = "tripped_then_abort";
+/// One party never comes; worker 0 times out: everyone gets `BrokenBarrier`.
+pub const TIMEOUT_BREAKS: &str = "timeout_breaks";
+/// Worker 0 aborts while the others wait, then resets, and all pass a generation.
+pub const ABORT_THEN_RESET: &str = "abort_then_reset";
+/// Worker 0 resets while the others wait and arrives at once; all pass a fresh generation.
+pub const RESET_WHILE_WAITING: &str = "reset_while_waiting";
+/// The action fails: its party gets `BarrierAction`, the others `BrokenBarrier`.
+pub const FAILING_ACTION: &str = "failing_action";
+
+/// Most generations [`GENERATIONS`] runs (its `iters`, capped: each generation is a round
+/// of futex sleeps and wake-ups).
+pub const MAX_GENERATIONS: u32 = 2_000;
+
+/// First slot of the per-worker arrival counts.
+const ARRIVALS: usize = 8;
+/// A scenario's first and second counter.
+const C0: usize = 4;
+const C1: usize = 5;
+/// A go signal from worker 0.
+const GO: usize = 6;
+
+/// Parties of [`GENERATIONS`]: the contention size, at most 3 under loom (its thread bound,
+/// with main) and at least 2.
+fn gen_parties(p: &Params) -> usize {
+    p.workers.clamp(2, MAX_WORKERS)
+}
+
+/// Parties of the scenarios with one actor and `waiters` sleepers.
+fn with_waiters(p: &Params) -> usize {
+    (p.waiters + 1).clamp(2, MAX_WORKERS)
+}
+
+/// Parties of [`WAKE_ON_TRIP`]: at least two sleepers, so that waking one is not enough.
+fn trip_parties(p: &Params) -> usize {
+    (p.waiters.max(2) + 1).min(MAX_WORKERS)
+}
+
+/// Parties of [`TIMEOUT_BREAKS`] (one of them never comes).
+fn timeout_parties(p: &Params) -> usize {
+    (p.waiters + 2).min(MAX_WORKERS)
+}
+
+/// The Barrier scenarios, in the order drivers run them (the ones that reach the controls'
+/// bugs first: a rejected control is not run further).
+pub fn scenarios<B: Member>() -> Vec<Scenario<Barriers<B>>> {
+    fn info(
+        name: &'static str,
+        clauses: &'static [&'static str],
+        workers: fn(&Params) -> usize,
+    ) -> ScenarioInfo {
+        ScenarioInfo {
+            name,
+            clauses,
+            workers,
+            progress: None,
+            repeat: false,
+            needs_clock: false,
+            clock_clauses: &[],
+            not_for_loom: None,
+        }
+    }
+    vec![
+        Scenario {
+            info: ScenarioInfo {
+                clock_clauses: &["BARRIER-07"],
+                ..info(
+                    SEQUENTIAL,
+                    &[
+                        "BARRIER-01",
+                        "BARRIER-02",
+                        "BARRIER-03",
+                        "BARRIER-04",
+                        "BARRIER-05",
+                        "BARRIER-06",
+                        "BARRIER-07",
+                        "BARRIER-08",
+                        "BARRIER-09",
+                        "BARRIER-10",
+                        "BARRIER-13",
+                        "BARRIER-15",
+                    ],
+                    |_| 1,
+                )
+            },
+            body: |s, _, _, p, c| sequential(s, p, c),
+            finish: no_finish,
+        },
+        Scenario {
+            info: ScenarioInfo {
+                progress: Some("BARRIER-03"),
+                ..info(
+                    WAKE_ON_TRIP,
+                    &["BARRIER-03", "BARRIER-02", "BARRIER-10"],
+                    trip_parties,
+                )
+            },
+            body: wake_on_trip,
+            finish: no_finish,
+        },
+        Scenario {
+            info: ScenarioInfo {
+                progress: Some("BARRIER-11"),
+                repeat: true,
+                ..info(
+                    GENERATIONS,
+                    &[
+                        "BARRIER-11",
+                        "BARRIER-02",
+                        "BARRIER-03",
+                        "BARRIER-04",
+                        "BARRIER-14",
+                    ],
+                    gen_parties,
+                )
+            },
+            body: generations,
+            finish: generations_finish,
+        },
+        Scenario {
+            info: ScenarioInfo {
+                progress: Some("BARRIER-12"),
+                repeat: true,
+                ..info(
+                    TRIPPED_THEN_ABORT,
+                    &["BARRIER-12", "BARRIER-02"],
+                    with_waiters,
+                )
+            },
+            body: tripped_then_abort,
+            finish: no_finish,
+        },
+        Scenario {
+            info: ScenarioInfo {
+                progress: Some("BARRIER-06"),
+                clock_clauses: &["BARRIER-06"],
+                ..info(TIMEOUT_BREAKS, &["BARRIER-06", "BARRIER-10"], |p| {
+                    timeout_parties(p) - 1
+                })
+            },
+            body: timeout_breaks,
+            finish: no_finish,
+        },
+        Scenario {
+            info: ScenarioInfo {
+                progress: Some("BARRIER-08"),
+                ..info(
+                    ABORT_THEN_RESET,
+                    &["BARRIER-08", "BARRIER-09", "BARRIER-10"],
+                    with_waiters,
+                )
+            },
+            body: abort_then_reset,
+            finish: no_finish,
+        },
+        Scenario {
+            info: ScenarioInfo {
+                progress: Some("BARRIER-09"),
+                repeat: true,
+                ..info(
+                    RESET_WHILE_WAITING,
+                    &["BARRIER-09", "BARRIER-10"],
+                    with_waiters,
+                )
+            },
+            body: reset_while_waiting,
+            finish: no_finish,
+        },
+        Scenario {
+            info: ScenarioInfo {
+                progress: Some("BARRIER-05"),
+                ..info(FAILING_ACTION, &["BARRIER-05"], with_waiters)
+            },
+            body: failing_action,
+            finish: failing_action_finish::<B>,
+        },
+    ]
+}
+
+fn fail(c: &mut Checks, clause: &'static str, msg: impl FnOnce() -> String) {
+    c.check(clause, false, msg);
+}
+
+/// Records that the subject lacks what `clause` needs (a reference adapter's declared
+/// deviation): a failure, so that the report shows the declared reason.
+fn lacks(c: &mut Checks, clause: &'static str, what: &str) {
+    fail(c, clause, || format!("the subject has no {what}"));
+}
+
+/// `wait`'s result is `Err(BrokenBarrier)`.
+fn is_broken(r: &Result<u32, Error>) -> bool {
+    matches!(r, Err(Error::BrokenBarrier))
+}
+
+fn sequential<B: Member>(s: &Barriers<B>, p: &Params, c: &mut Checks) {
+    let too_large = TIMEOUT_MAX + Duration::from_nanos(1);
+    // BARRIER-01: construction and parties().
+    for bad in [0, twinsync::algo::barrier::MAX_PARTIES + 1] {
+        let r = B::build(bad).map(|b| b.parties());
+        c.check(
+            "BARRIER-01",
+            matches!(r, Err(Error::InvalidArgument { .. })),
+            || format!("a barrier of {bad} parties: {r:?}"),
+        );
+    }
+    for k in 1..=MAX_WORKERS {
+        let got = s.barrier(k).parties();
+        c.check("BARRIER-01", got as usize == k, || {
+            format!("parties() of a barrier of {k} is {got}")
+        });
+    }
+    // BARRIER-13: with_timeout at construction.
+    let r = B::build(2)
+        .and_then(|b| b.timeout(too_large))
+        .map(|b| b.parties());
+    c.check(
+        "BARRIER-13",
+        matches!(r, Err(Error::TimeoutTooLarge { .. })),
+        || format!("with_timeout(TIMEOUT_MAX + 1ns): {r:?}"),
+    );
+    // One party: trips at once, index 0, the action ran in this party.
+    let one = s.barrier(1);
+    let log = s.log(1);
+    let r = one.wait();
+    c.check("BARRIER-02", matches!(r, Ok(0)), || {
+        format!("wait on a barrier of 1: {r:?}")
+    });
+    let r = one.wait_timeout(TIMEOUT_MAX);
+    c.check("BARRIER-13", matches!(r, Ok(0)), || {
+        format!("wait_timeout(TIMEOUT_MAX) on a barrier of 1: {r:?}")
+    });
+    if B::ACTION {
+        let runs = log.runs();
+        c.check("BARRIER-04", runs == 2, || {
+            format!("two trips of a barrier of 1 ran the action {runs} times")
+        });
+        let actor = log.actor.load(Relaxed);
+        c.check("BARRIER-04", actor == worker_id(), || {
+            format!("the action ran in thread {actor}, not in the last party")
+        });
+    } else {
+        lacks(c, "BARRIER-04", "action");
+    }
+    let r = one.wait_timeout(too_large);
+    c.check(
+        "BARRIER-13",
+        matches!(r, Err(Error::TimeoutTooLarge { .. })) && !one.broken(),
+        || {
+            format!(
+                "wait_timeout(TIMEOUT_MAX + 1ns): {r:?}, broken() {}",
+                one.broken()
+            )
+        },
+    );
+    if B::ACTION {
+        sequential_action(one, log, c);
+    } else {
+        lacks(c, "BARRIER-05", "action");
+    }
+    if !B::BREAKABLE {
+        for clause in ["BARRIER-06", "BARRIER-07", "BARRIER-08", "BARRIER-09"] {
+            lacks(c, clause, "timeout, abort or reset");
+        }
+    } else {
+        sequential_breaks(s, p, c);
+    }
+    match B::open_corrupt() {
+        None => c.not_checkable("BARRIER-15", "this version has no shared-memory segment"),
+        Some(r) => c.check("BARRIER-15", r.is_ok(), || r.unwrap_err()),
+    }
+}
+
+/// BARRIER-05 with one party: a failing or panicking action breaks the barrier; reset heals.
+fn sequential_action<B: BarrierApi>(one: &B, log: &crate::families::ActionLog, c: &mut Checks) {
+    for how in [FAIL_ERR, FAIL_PANIC] {
+        log.fail.store(how, Relaxed);
+        let r = one.wait();
+        let ok =
+            matches!(&r, Err(Error::BarrierAction { message }) if message.contains(ACTION_FAILURE));
+        c.check("BARRIER-05", ok && one.broken(), || {
+            format!("a failing action ({how}): {r:?}, broken() {}", one.broken())
+        });
+        log.fail.store(FAIL_NONE, Relaxed);
+        let r = one.wait();
+        c.check("BARRIER-05", is_broken(&r), || {
+            format!("wait after a failed action: {r:?}")
+        });
+        one.reset();
+        let r = one.wait();
+        c.check("BARRIER-09", matches!(r, Ok(0)), || {
+            format!("wait after reset of a broken barrier: {r:?}")
+        });
+    }
+}
+
+/// Timeouts (own and default), abort and reset with one caller on two-party barriers.
+fn sequential_breaks<B: Member>(s: &Barriers<B>, p: &Params, c: &mut Checks) {
+    let two = s.barrier(2);
+    let t0 = Instant::now();
+    let r = two.wait_timeout(p.timeout);
+    let el = t0.elapsed();
+    c.check("BARRIER-03", r.is_err(), || {
+        format!("a lone party of 2 was released: {r:?}")
+    });
+    c.check_timed("BARRIER-06", is_broken(&r), el >= p.timeout, || {
+        format!(
+            "a lone party of 2, wait_timeout({:?}): {r:?} after {el:?}",
+            p.timeout
+        )
+    });
+    c.check("BARRIER-10", two.broken() && two.n_waiting() == 0, || {
+        format!(
+            "after a timeout: broken() {}, n_waiting() {}",
+            two.broken(),
+            two.n_waiting()
+        )
+    });
+    let r = two.wait();
+    c.check("BARRIER-06", is_broken(&r), || {
+        format!("wait on a barrier broken by a timeout: {r:?}")
+    });
+    two.reset();
+    c.check("BARRIER-09", !two.broken() && two.n_waiting() == 0, || {
+        format!(
+            "after reset: broken() {}, n_waiting() {}",
+            two.broken(),
+            two.n_waiting()
+        )
+    });
+    two.abort();
+    c.check("BARRIER-08", two.broken(), || {
+        "abort did not break it".into()
+    });
+    let r = two.wait_timeout(Duration::from_secs(60));
+    c.check("BARRIER-08", is_broken(&r), || {
+        format!("wait on an aborted barrier: {r:?}")
+    });
+    two.reset();
+    c.check("BARRIER-10", !two.broken() && two.parties() == 2, || {
+        "broken() or parties() wrong after reset".into()
+    });
+    // BARRIER-07: the default timeout applies to wait, and wait_timeout overrides it.
+    let timed = s.timed();
+    let t0 = Instant::now();
+    let r = timed.wait();
+    let el = t0.elapsed();
+    c.check_timed("BARRIER-07", is_broken(&r), el >= DEFAULT_TIMEOUT, || {
+        format!("wait with a default timeout of {DEFAULT_TIMEOUT:?}: {r:?} after {el:?}")
+    });
+    timed.reset();
+    let t0 = Instant::now();
+    let r = timed.wait_timeout(p.timeout);
+    let el = t0.elapsed();
+    c.check_timed("BARRIER-07", is_broken(&r), el >= p.timeout, || {
+        format!(
+            "wait_timeout({:?}) over a default of {DEFAULT_TIMEOUT:?}: {r:?} after {el:?}",
+            p.timeout
+        )
+    });
+    timed.reset();
+}
+
+/// Records that worker `me` got `index` in generation `g`, in the slot of `g % 4`; returns
+/// what was wrong: `Err((clause, message))`.
+///
+/// A slot holds `(g + 1) << 32 | released << 8 | index mask`. A correct barrier keeps every
+/// party within one generation of the others, so a slot still holding generation `g - 4`
+/// complete, or `g`, is expected; anything else means some party lapped another.
+fn record_index(
+    slot: &AtomicU64,
+    g: u64,
+    index: u32,
+    parties: usize,
+) -> Result<(), (&'static str, String)> {
+    let bit = 1u64 << index;
+    let mut v = slot.load(Acquire);
+    loop {
+        let (sg, released, mask) = (v >> 32, (v >> 8) & 0xff, v & 0xff);
+        let base = if sg == g + 1 {
+            v
+        } else if (sg == 0 && g < 4) || (sg + 3 == g && released == parties as u64) {
+            (g + 1) << 32
+        } else {
+            return Err((
+                "BARRIER-11",
+                format!(
+                    "released from generation {g} while generation {} had {released} of \
+                     {parties} parties released (mask {mask:#x}): a party lapped another",
+                    sg.wrapping_sub(1)
+                ),
+            ));
+        };
+        if base & bit != 0 {
+            return Err((
+                "BARRIER-02",
+                format!("index {index} given twice in generation {g}"),
+            ));
+        }
+        match slot.compare_exchange(v, (base + (1 << 8)) | bit, AcqRel, Acquire) {
+            Ok(_) => return Ok(()),
+            Err(now) => v = now,
+        }
+    }
+}
+
+fn generations<B: Member>(s: &Barriers<B>, sc: &Scratch, me: usize, p: &Params, c: &mut Checks) {
+    let parties = gen_parties(p);
+    let (b, log) = (s.barrier(parties), s.log(parties));
+    let gens = u64::from(p.iters.clamp(1, MAX_GENERATIONS));
+    log.track.store(1, Relaxed);
+    if super::HAS_CLOCK {
+        // Start together, or the first worker may wait alone for a while.
+        sc.ready.fetch_add(1, Release);
+        spin_until(|| sc.ready.load(Acquire) == parties as u32);
+    }
+    for g in 0..gens {
+        sc.slots[ARRIVALS + me].store(g + 1, Relaxed);
+        log.arrived.fetch_add(1, Relaxed);
+        let index = match b.wait() {
+            Ok(i) => i,
+            Err(e) => {
+                fail(c, "BARRIER-03", || {
+                    format!("wait in generation {g} failed: {e} (nobody broke the barrier)")
+                });
+                b.abort();
+                return;
+            }
+        };
+        // Relaxed reads: the barrier alone must make the others' writes visible (BARRIER-14).
+        let mut wrong: Option<(&'static str, String)> = None;
+        if index as usize >= parties {
+            wrong = Some(("BARRIER-02", format!("index {index} of {parties} parties")));
+        }
+        for w in 0..parties {
+            let a = sc.slots[ARRIVALS + w].load(Relaxed);
+            if a < g + 1 {
+                wrong = wrong.or(Some((
+                    "BARRIER-03",
+                    format!(
+                        "released from generation {g} before worker {w} arrived (it is at {a})"
+                    ),
+                )));
+            } else if a > g + 2 {
+                wrong = wrong.or(Some((
+                    "BARRIER-11",
+                    format!(
+                        "released from generation {g} while worker {w} arrived {a} times: lapped"
+                    ),
+                )));
+            }
+        }
+        if wrong.is_none() {
+            wrong = record_index(&sc.slots[(g % 4) as usize], g, index, parties).err();
+        }
+        if wrong.is_none() && B::ACTION {
+            let runs = log.runs();
+            let flaws = log.flaws.load(Relaxed);
+            if runs != g + 1 {
+                wrong = Some((
+                    "BARRIER-04",
+                    format!("released from generation {g} after {runs} action runs"),
+                ));
+            } else if flaws & FLAW_RELEASED != 0 {
+                wrong = Some((
+                    "BARRIER-04",
+                    "the action ran after a party of its generation was released".into(),
+                ));
+            } else if flaws & FLAW_ARRIVED != 0 {
+                wrong = Some((
+                    "BARRIER-14",
+                    "the action did not see every arrival of its generation".into(),
+                ));
+            } else if index as usize == parties - 1 && log.actor.load(Relaxed) != worker_id() {
+                wrong = Some((
+                    "BARRIER-04",
+                    "the action did not run in the last party to arrive".into(),
+                ));
+            }
+        }
+        if let Some((clause, msg)) = wrong {
+            fail(c, clause, || msg);
+            b.abort();
+            return;
+        }
+        log.released.fetch_add(1, Relaxed);
+    }
+    for clause in ["BARRIER-02", "BARRIER-03", "BARRIER-11", "BARRIER-14"] {
+        c.check(clause, true, String::new);
+    }
+    if B::ACTION {
+        c.check("BARRIER-04", true, String::new);
+    }
+}
+
+fn generations_finish(sc: &Scratch, p: &Params, c: &mut Checks) {
+    // Every worker arrived `gens` times (a worker that stopped early failed a clause).
+    let gens = u64::from(p.iters.clamp(1, MAX_GENERATIONS));
+    let short: Vec<usize> = (0..gen_parties(p))
+        .filter(|w| sc.slots[ARRIVALS + w].load(Acquire) != gens)
+        .collect();
+    if sc.done.load(Acquire) as usize == gen_parties(p) && !short.is_empty() {
+        c.check("BARRIER-11", false, || {
+            format!("workers {short:?} did not pass all {gens} generations")
+        });
+    }
+}
+
+/// Worker 0 of the scenarios with sleepers: waits until the others (`1..parties`) sleep in
+/// `wait` of `b` (and counts them in `n_waiting`).
+fn await_sleepers<B: BarrierApi>(b: &B, sc: &Scratch, sleepers: usize, p: &Params) {
+    spin_until(|| {
+        sc.ready.load(Acquire) as usize == sleepers && b.n_waiting() as usize >= sleepers
+    });
+    for id in &sc.ids[1..=sleepers] {
+        // Best effort: if a sleeper is not seen asleep in time, go on anyway.
+        wait_until_blocked(id.load(Acquire), p.block_bound);
+    }
+}
+
+/// A sleeper publishes its id and counts itself ready.
+fn publish(sc: &Scratch, me: usize) {
+    sc.ids[me].store(worker_id(), Relaxed);
+    sc.ready.fetch_add(1, Release);
+}
+
+fn wake_on_trip<B: Member>(s: &Barriers<B>, sc: &Scratch, me: usize, p: &Params, c: &mut Checks) {
+    let parties = trip_parties(p);
+    let b = s.barrier(parties);
+    if me == 0 {
+        await_sleepers(b, sc, parties - 1, p);
+        let n = b.n_waiting();
+        c.check("BARRIER-10", n as usize == parties - 1, || {
+            format!("n_waiting() is {n} with {} parties asleep", parties - 1)
+        });
+        let r = b.wait();
+        c.check(
+            "BARRIER-02",
+            r.as_ref().ok() == Some(&(parties as u32 - 1)),
+            || format!("the last arrival of {parties} got {r:?}"),
+        );
+    } else {
+        publish(sc, me);
+        match b.wait() {
+            Ok(i) => {
+                let bit = 1u64 << i.min(63);
+                let dup = sc.slots[0].fetch_or(bit, AcqRel) & bit != 0;
+                c.check("BARRIER-02", (i as usize) < parties - 1 && !dup, || {
+                    format!("a sleeper got index {i} (duplicate: {dup})")
+                });
+                c.check("BARRIER-03", true, String::new);
+            }
+            Err(e) => fail(c, "BARRIER-03", || format!("a sleeper's wait failed: {e}")),
+        }
+    }
+}
+
+fn tripped_then_abort<B: Member>(
+    s: &Barriers<B>,
+    sc: &Scratch,
+    me: usize,
+    p: &Params,
+    c: &mut Checks,
+) {
+    if !B::BREAKABLE {
+        return lacks(c, "BARRIER-12", "abort or reset");
+    }
+    let parties = with_waiters(p);
+    let b = s.barrier(parties);
+    if me == 0 {
+        await_sleepers(b, sc, parties - 1, p);
+        let r = b.wait();
+        // Before the sleepers have run (most likely): they were released all the same.
+        b.abort();
+        b.reset();
+        c.check(
+            "BARRIER-02",
+            r.as_ref().ok() == Some(&(parties as u32 - 1)),
+            || format!("the last arrival got {r:?}"),
+        );
+    } else {
+        publish(sc, me);
+        let r = b.wait();
+        c.check(
+            "BARRIER-12",
+            matches!(r, Ok(i) if (i as usize) < parties - 1),
+            || format!("a party of a tripped generation, aborted right after the trip, got {r:?}"),
+        );
+    }
+}
+
+fn timeout_breaks<B: Member>(s: &Barriers<B>, sc: &Scratch, me: usize, p: &Params, c: &mut Checks) {
+    if !B::BREAKABLE {
+        return lacks(c, "BARRIER-06", "timeout");
+    }
+    let parties = timeout_parties(p);
+    let b = s.barrier(parties);
+    let sleepers = parties - 2;
+    if me == 0 {
+        await_sleepers(b, sc, sleepers, p);
+        let t0 = Instant::now();
+        let r = b.wait_timeout(p.timeout);
+        let el = t0.elapsed();
+        c.check_timed("BARRIER-06", is_broken(&r), el >= p.timeout, || {
+            format!(
+                "wait_timeout({:?}) with a party missing: {r:?} after {el:?}",
+                p.timeout
+            )
+        });
+        c.check("BARRIER-10", b.broken() && b.n_waiting() == 0, || {
+            format!(
+                "after the timeout: broken() {}, n_waiting() {}",
+                b.broken(),
+                b.n_waiting()
+            )
+        });
+        let r = b.wait();
+        c.check("BARRIER-06", is_broken(&r), || {
+            format!("a later wait on the broken barrier: {r:?}")
+        });
+    } else {
+        publish(sc, me);
+        let r = b.wait();
+        c.check("BARRIER-06", is_broken(&r), || {
+            format!("a party waiting when another timed out got {r:?}")
+        });
+    }
+}
+
+fn abort_then_reset<B: Member>(
+    s: &Barriers<B>,
+    sc: &Scratch,
+    me: usize,
+    p: &Params,
+    c: &mut Checks,
+) {
+    if !B::BREAKABLE {
+        return lacks(c, "BARRIER-08", "abort");
+    }
+    let parties = with_waiters(p);
+    let b = s.barrier(parties);
+    let index = if me == 0 {
+        await_sleepers(b, sc, parties - 1, p);
+        b.abort();
+        c.check("BARRIER-10", b.broken() && b.n_waiting() == 0, || {
+            format!(
+                "after abort: broken() {}, n_waiting() {}",
+                b.broken(),
+                b.n_waiting()
+            )
+        });
+        let r = b.wait();
+        c.check("BARRIER-08", is_broken(&r), || {
+            format!("wait on an aborted barrier: {r:?}")
+        });
+        spin_until(|| sc.slots[C0].load(Acquire) as usize == parties - 1);
+        b.reset();
+        c.check("BARRIER-09", !b.broken() && b.n_waiting() == 0, || {
+            format!(
+                "after reset: broken() {}, n_waiting() {}",
+                b.broken(),
+                b.n_waiting()
+            )
+        });
+        sc.slots[GO].store(1, Release);
+        b.wait()
+    } else {
+        publish(sc, me);
+        let r = b.wait();
+        c.check("BARRIER-08", is_broken(&r), || {
+            format!("a party waiting during abort got {r:?}")
+        });
+        sc.slots[C0].fetch_add(1, Release);
+        spin_until(|| sc.slots[GO].load(Acquire) == 1);
+        b.wait()
+    };
+    reused(sc, c, index, parties, "after abort and reset");
+}
+
+/// A wait of a barrier made usable again must trip with a unique index.
+fn reused(sc: &Scratch, c: &mut Checks, r: Result<u32, Error>, parties: usize, when: &str) {
+    match r {
+        Ok(i) => {
+            let bit = 1u64 << i.min(63);
+            let dup = sc.slots[1].fetch_or(bit, AcqRel) & bit != 0;
+            c.check("BARRIER-09", (i as usize) < parties && !dup, || {
+                format!("{when}: index {i} (duplicate: {dup})")
+            });
+        }
+        Err(e) => fail(c, "BARRIER-09", || format!("{when}: wait failed: {e}")),
+    }
+}
+
+fn reset_while_waiting<B: Member>(
+    s: &Barriers<B>,
+    sc: &Scratch,
+    me: usize,
+    p: &Params,
+    c: &mut Checks,
+) {
+    if !B::BREAKABLE {
+        return lacks(c, "BARRIER-09", "reset");
+    }
+    let parties = with_waiters(p);
+    let b = s.barrier(parties);
+    let r = if me == 0 {
+        await_sleepers(b, sc, parties - 1, p);
+        b.reset();
+        c.check("BARRIER-10", !b.broken(), || {
+            "broken() is true right after reset".into()
+        });
+        // Counts into the fresh generation, once the reset parties have left.
+        b.wait()
+    } else {
+        publish(sc, me);
+        let r = b.wait();
+        c.check("BARRIER-09", is_broken(&r), || {
+            format!("a party waiting during reset got {r:?}")
+        });
+        b.wait()
+    };
+    reused(sc, c, r, parties, "the generation after a reset");
+}
+
+fn failing_action<B: Member>(
+    s: &Barriers<B>,
+    sc: &Scratch,
+    _me: usize,
+    p: &Params,
+    c: &mut Checks,
+) {
+    if !B::ACTION {
+        return lacks(c, "BARRIER-05", "action");
+    }
+    let parties = with_waiters(p);
+    let (b, log) = (s.barrier(parties), s.log(parties));
+    log.fail.store(FAIL_ERR, Relaxed);
+    match b.wait() {
+        Err(Error::BarrierAction { message }) => {
+            sc.slots[C0].fetch_add(1, AcqRel);
+            let actor = log.actor.load(Relaxed);
+            c.check(
+                "BARRIER-05",
+                message.contains(ACTION_FAILURE) && actor == worker_id(),
+                || format!("BarrierAction({message:?}) in a party that did not run the action ({actor})"),
+            );
+        }
+        Err(Error::BrokenBarrier) => {
+            sc.slots[C1].fetch_add(1, AcqRel);
+        }
+        r => fail(c, "BARRIER-05", || {
+            format!("wait with a failing action: {r:?}")
+        }),
+    }
+    c.check("BARRIER-05", b.broken(), || {
+        "not broken after its action failed".into()
+    });
+    let r = b.wait();
+    c.check("BARRIER-05", is_broken(&r), || {
+        format!("a later wait after a failed action: {r:?}")
+    });
+}
+
+fn failing_action_finish<B: Member>(sc: &Scratch, p: &Params, c: &mut Checks) {
+    let parties = with_waiters(p) as u64;
+    let (action, broken) = (sc.slots[C0].load(Acquire), sc.slots[C1].load(Acquire));
+    if B::ACTION && sc.done.load(Acquire) as u64 == parties {
+        c.check("BARRIER-05", action == 1 && broken == parties - 1, || {
+            format!(
+                "{action} BarrierAction and {broken} BrokenBarrier among {parties} parties \
+                 (expected 1 and {})",
+                parties - 1
+            )
+        });
+    }
+}
