@@ -185,6 +185,10 @@ pub fn builtin() -> Vec<Subject> {
         Subject::shared::<RelaxedRelease>(),
         Subject::local::<crate::families::Barriers<twinsync::thread::Barrier>>(),
         Subject::shared::<crate::families::Barriers<twinsync::process::Barrier>>(),
+        Subject::local::<crate::families::Barriers<crate::adapters::StdBarrier>>(),
+        Subject::shared::<crate::families::Barriers<crate::controls::WakeOneTrip>>(),
+        Subject::shared::<crate::families::Barriers<crate::controls::NoGenerations>>(),
+        Subject::shared::<crate::families::Barriers<crate::controls::EarlyTrip>>(),
     ];
     #[cfg(any(twinsync_loom, twinsync_shuttle))]
     return vec![
@@ -194,6 +198,9 @@ pub fn builtin() -> Vec<Subject> {
         Subject::local::<LaxRelease>(),
         Subject::local::<RelaxedRelease>(),
         Subject::local::<crate::families::Barriers<twinsync::thread::Barrier>>(),
+        Subject::local::<crate::families::Barriers<crate::controls::WakeOneTrip>>(),
+        Subject::local::<crate::families::Barriers<crate::controls::NoGenerations>>(),
+        Subject::local::<crate::families::Barriers<crate::controls::EarlyTrip>>(),
     ];
 }
 

@@ -281,7 +281,7 @@ mod process_version {
     use twinsync::sync::atomic::{AtomicU32, AtomicU64};
     use twinsync::{BarrierFn, Error};
 
-    use super::{BarrierFamily, Barriers, Logs, Member, Place, MAX_WORKERS};
+    use super::{BarrierFamily, Barriers, Member};
     use crate::subject::{SharedTestable, Testable};
 
     /// The layout of `BarrierState` (its `# Layout`: state word, `seq`, `parties`), to forge
@@ -352,6 +352,23 @@ mod process_version {
         }
     }
 
+    impl SharedTestable for Barriers<Barrier> {
+        fn create_named(name: &str) -> Result<Self, Error> {
+            Self::create_set(name, Barrier::create)
+        }
+        fn open_named(name: &str) -> Result<Self, Error> {
+            Self::open_set(name, Barrier::open)
+        }
+        fn unlink_named(name: &str) {
+            Self::unlink_set(name);
+        }
+    }
+}
+
+/// Named sets, for the real-process driver: the logs in segment `name`, the barrier of `k`
+/// parties in `name.k`, the timed one in `name.t`.
+#[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
+impl<B: Member> Barriers<B> {
     fn part(name: &str, k: Option<u32>) -> String {
         match k {
             Some(k) => format!("{name}.{k}"),
@@ -359,21 +376,29 @@ mod process_version {
         }
     }
 
-    impl SharedTestable for Barriers<Barrier> {
-        fn create_named(name: &str) -> Result<Self, Error> {
-            let logs = Place::Shared(Shared::create(name, Logs::default())?);
-            Self::assemble(logs, |k| Barrier::create(&part(name, k), k.unwrap_or(2)))
-        }
-        fn open_named(name: &str) -> Result<Self, Error> {
-            let logs = Place::Shared(Shared::open(name)?);
-            Self::assemble(logs, |k| Barrier::open(&part(name, k)))
-        }
-        fn unlink_named(name: &str) {
-            let _ = twinsync::process::unlink(name);
-            for k in 1..=MAX_WORKERS as u32 {
-                let _ = twinsync::process::unlink(&part(name, Some(k)));
-            }
-            let _ = twinsync::process::unlink(&part(name, None));
+    /// Creates every segment of a set, with `create(segment name, parties)`.
+    pub(crate) fn create_set(
+        name: &str,
+        create: impl Fn(&str, u32) -> Result<B, Error>,
+    ) -> Result<Self, Error> {
+        let logs = Place::Shared(twinsync::process::Shared::create(name, Logs::default())?);
+        Self::assemble(logs, |k| create(&Self::part(name, k), k.unwrap_or(2)))
+    }
+
+    /// Opens every segment of a set, with `open(segment name)`.
+    pub(crate) fn open_set(
+        name: &str,
+        open: impl Fn(&str) -> Result<B, Error>,
+    ) -> Result<Self, Error> {
+        let logs = Place::Shared(twinsync::process::Shared::open(name)?);
+        Self::assemble(logs, |k| open(&Self::part(name, k)))
+    }
+
+    /// Removes every name of a set (errors ignored: some may be gone already).
+    pub(crate) fn unlink_set(name: &str) {
+        let _ = twinsync::process::unlink(name);
+        for k in (1..=MAX_WORKERS as u32).map(Some).chain([None]) {
+            let _ = twinsync::process::unlink(&Self::part(name, k));
         }
     }
 }

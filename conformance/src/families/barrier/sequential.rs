@@ -202,6 +202,9 @@ impl<B: Member> Sequential<Barriers<B>> for BarrierFamily {
 const ONE_CALLER: &str = "needs concurrent parties (or a shared segment); the sequential \
                           driver has one caller";
 
+/// Why a clause was not reached when the sequences stopped at a disagreement.
+const STOPPED: &str = "not reached: the sequences stopped at the first disagreement";
+
 /// Runs the proptest driver on `Barriers<B>`, and reports every clause it cannot reach as not
 /// checkable.
 pub(super) fn run<B: Member>(cfg: &crate::drivers::Config, subj: &Subject) -> Vec<Record>
@@ -211,6 +214,10 @@ where
     let mut out = crate::drivers::proptest::run_subject::<Barriers<B>, BarrierFamily>(cfg, subj);
     // Same check, same duration (the report counts each check's time once).
     let took = out.first().map_or(Duration::ZERO, |r| r.duration);
+    let stopped = out
+        .iter()
+        .any(|r| matches!(r.status, Status::Fail(_) | Status::Deviates(_)));
+    let why = if stopped { STOPPED } else { ONE_CALLER };
     for c in crate::spec::barrier::CLAUSES {
         if !out.iter().any(|r| r.clause == c.id) {
             out.push(Record {
@@ -219,7 +226,7 @@ where
                 version: subj.version.to_owned(),
                 driver: "proptest".to_owned(),
                 check: "sequences".to_owned(),
-                status: Status::NotCheckable(ONE_CALLER.to_owned()),
+                status: Status::NotCheckable(why.to_owned()),
                 duration: took,
                 replay: None,
             });
