@@ -1,15 +1,20 @@
 //! Barrier's negative controls: deliberately broken Barriers that the checkers must reject.
 //!
-//! Each control is a small futex barrier (one 32-bit word: generation, broken bit, arrival
-//! count; parties sleep on the word itself) that is correct for everything the scenarios
+//! Each control is a small futex barrier (a 32-bit state word: generation, broken bit,
+//! arrival count; parties sleep on a second word, an event count) that is correct for everything the scenarios
 //! reach before its bug, except for one planted bug. Like the real algorithm it keeps the
 //! action and the default timeout in the handle and its state in a `#[repr(C)]` word that can
 //! live in shared memory. (Its reset does not drain: the controls are rejected before any
 //! scenario resets a barrier under waiting parties.)
 //!
+//! [`WakeOneTrip`] needs two sleepers, hence three threads, which loom cannot afford on the
+//! real barrier (see `scenarios::barrier`): it is not built under loom, where [`LateSeq`] (a
+//! lost wake-up two parties reach) stands for the class.
+//!
 //! | control | bug | class | must fail |
 //! |---|---|---|---|
 //! | [`WakeOneTrip`] | the trip wakes one sleeper, not all | lost wake-up | BARRIER-03 / 11 |
+//! | [`LateSeq`] | a sleeper reads the futex word after checking the state | lost wake-up | BARRIER-03 / 11 |
 //! | [`NoGenerations`] | parties wait for the count to drop to 0, not for a new generation | atomicity (lapping) | BARRIER-11 / 03 |
 //! | [`EarlyTrip`] | the last arrival is recognised one arrival early | sequential | BARRIER-03 / 06 / 07 |
 
@@ -29,6 +34,7 @@ use crate::subject::{BugClass, Control, Testable};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Bug {
     WakeOneTrip,
+    LateSeq,
     NoGenerations,
     EarlyTrip,
 }
@@ -44,17 +50,20 @@ const GEN_ONE: u32 = 1 << 9;
 ///
 /// # Layout
 ///
-/// `#[repr(C)]`, 8 bytes, align 4: the futex word (bits 0..8 arrivals in this generation,
-/// bit 8 broken, bits 9..32 generation) and the party count. While the last arrival runs the
-/// action the count equals the parties, and newcomers wait.
+/// `#[repr(C)]`, 12 bytes, align 4: the state word (bits 0..8 arrivals in this generation,
+/// bit 8 broken, bits 9..32 generation), the party count, and `seq`, the futex word sleepers
+/// wait on as on an event count (read `seq`, check the state, sleep while `seq` is unchanged;
+/// every release or break bumps it and wakes). While the last arrival runs the action the
+/// count equals the parties, and newcomers wait.
 #[repr(C)]
 #[derive(Debug)]
 pub struct MiniState {
     word: AtomicU32,
     parties: AtomicU32,
+    seq: AtomicU32,
 }
 
-// SAFETY: two AtomicU32, `#[repr(C)]`, no pointers, no destructor, mutated only atomically.
+// SAFETY: three AtomicU32, `#[repr(C)]`, no pointers, no destructor, mutated only atomically.
 #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
 unsafe impl twinsync::process::ShmSafe for MiniState {}
 
@@ -73,6 +82,7 @@ impl MiniState {
         Ok(MiniState {
             word: AtomicU32::new(0),
             parties: AtomicU32::new(parties),
+            seq: AtomicU32::new(0),
         })
     }
 
@@ -103,7 +113,7 @@ impl MiniState {
             }
             match self.word.compare_exchange(w, w | BROKEN, AcqRel, Acquire) {
                 Ok(_) => {
-                    futex::wake_all(&self.word, scope);
+                    self.publish(false, scope);
                     return false;
                 }
                 Err(now) => w = now,
@@ -126,11 +136,14 @@ impl MiniState {
             }
             if w & COUNT >= parties {
                 // The action of this generation runs: wait for its end.
-                if futex::wait(&self.word, w, deadline, scope) == Wait::TimedOut {
-                    self.abort(scope);
-                    return Err(Error::BrokenBarrier);
+                let full = |now: u32| now & BROKEN == 0 && now & COUNT >= parties;
+                match self.block(bug, full, deadline, scope) {
+                    Some(now) => w = now,
+                    None => {
+                        self.abort(scope);
+                        return Err(Error::BrokenBarrier);
+                    }
                 }
-                w = self.word.load(Relaxed);
                 continue;
             }
             match self.word.compare_exchange(w, w + 1, AcqRel, Relaxed) {
@@ -148,21 +161,54 @@ impl MiniState {
         if last {
             return self.trip(bug, w, index, action, scope);
         }
+        let waiting = |now: u32| !Self::released(bug, w, now) && now & BROKEN == 0;
+        match self.block(bug, waiting, deadline, scope) {
+            Some(now) if Self::released(bug, w, now) => Ok(index),
+            Some(_) => Err(Error::BrokenBarrier),
+            None if self.break_unless_released(bug, w, scope) => Ok(index),
+            None => Err(Error::BrokenBarrier),
+        }
+    }
+
+    /// Sleeps on `seq` while `blocked(state)`; the state that ended it, or `None` on timeout.
+    fn block(
+        &self,
+        bug: Bug,
+        blocked: impl Fn(u32) -> bool,
+        deadline: Option<&Deadline>,
+        scope: Scope,
+    ) -> Option<u32> {
         loop {
+            let early = self.seq.load(Acquire);
             let now = self.word.load(Acquire);
-            if Self::released(bug, w, now) {
-                return Ok(index);
+            if !blocked(now) {
+                return Some(now);
             }
-            if now & BROKEN != 0 {
-                return Err(Error::BrokenBarrier);
+            let seq = if bug == Bug::LateSeq {
+                // BUG: `seq` read after the state was checked (and a few pauses spent
+                // preparing to sleep): a release in between bumps `seq` before it is read,
+                // and the party sleeps on the new value, never to be woken.
+                for _ in 0..64 {
+                    twinsync::sync::hint::spin_loop();
+                }
+                self.seq.load(Acquire)
+            } else {
+                early
+            };
+            if futex::wait(&self.seq, seq, deadline, scope) == Wait::TimedOut {
+                return None;
             }
-            if futex::wait(&self.word, now, deadline, scope) == Wait::TimedOut {
-                return if self.break_unless_released(bug, w, scope) {
-                    Ok(index)
-                } else {
-                    Err(Error::BrokenBarrier)
-                };
-            }
+        }
+    }
+
+    /// After a release or a break: bump `seq` and wake the sleepers (one only when
+    /// `one`).
+    fn publish(&self, one: bool, scope: Scope) {
+        self.seq.fetch_add(1, Release);
+        if one {
+            futex::wake(&self.seq, 1, scope);
+        } else {
+            futex::wake_all(&self.seq, scope);
         }
     }
 
@@ -205,12 +251,9 @@ impl MiniState {
                 Err(now) => cur = now,
             }
         }
-        if bug == Bug::WakeOneTrip && outcome.is_ok() {
-            // BUG: every party of the generation sleeps on the word; one wake is not enough.
-            futex::wake(&self.word, 1, scope);
-        } else {
-            futex::wake_all(&self.word, scope);
-        }
+        // BUG (WakeOneTrip): every party of the generation sleeps on `seq`; one wake-up is
+        // not enough.
+        self.publish(bug == Bug::WakeOneTrip && outcome.is_ok(), scope);
         outcome
             .map(|()| index)
             .map_err(|message| Error::BarrierAction { message })
@@ -219,7 +262,7 @@ impl MiniState {
     fn abort(&self, scope: Scope) {
         let w = self.word.fetch_or(BROKEN, AcqRel);
         if w & BROKEN == 0 {
-            futex::wake_all(&self.word, scope);
+            self.publish(false, scope);
         }
     }
 
@@ -233,7 +276,7 @@ impl MiniState {
                 Err(now) => w = now,
             }
         }
-        futex::wake_all(&self.word, scope);
+        self.publish(false, scope);
     }
 
     fn n_waiting(&self) -> u32 {
@@ -356,6 +399,17 @@ control!(
     WakeOneTrip,
     Bug::WakeOneTrip,
     "the last arrival wakes one sleeping party (futex wake 1) instead of all of them",
+    BugClass::LostWakeup,
+    &["BARRIER-03", "BARRIER-11"]
+);
+
+control!(
+    /// A sleeper reads the event count `seq` after checking the state instead of before: a
+    /// release between the two is lost, even with two parties. Sequentially correct.
+    LateSeq,
+    Bug::LateSeq,
+    "a sleeper reads the futex word (event count) after checking the state, so a release in \
+     between is missed and it sleeps forever",
     BugClass::LostWakeup,
     &["BARRIER-03", "BARRIER-11"]
 );

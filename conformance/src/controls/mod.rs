@@ -11,7 +11,7 @@
 pub mod barrier;
 pub mod lock;
 
-pub use barrier::{EarlyTrip, NoGenerations, WakeOneTrip};
+pub use barrier::{EarlyTrip, LateSeq, NoGenerations, WakeOneTrip};
 pub use lock::{ForgetfulWake, LaxRelease, RelaxedRelease, SplitAcquire};
 
 use twinsync::sync::futex::Scope;

@@ -3,7 +3,7 @@
 //!
 //! | scenario | workers (= parties unless said) | clauses |
 //! |---|---|---|
-//! | [`SEQUENTIAL`] | 1 | BARRIER-01..10, 13, 15 |
+//! | [`SEQUENTIAL`] | 1 | BARRIER-01..10, 13, 15 (process version) |
 //! | [`WAKE_ON_TRIP`] | 1 + max(2, `waiters`) | BARRIER-03 (progress), 02, 10 |
 //! | [`GENERATIONS`] | `workers` | BARRIER-11 (progress), 02, 03, 04, 14 |
 //! | [`TRIPPED_THEN_ABORT`] | 1 + `waiters` | BARRIER-12, 02 |
@@ -73,10 +73,19 @@ const WATCHER: usize = if super::HAS_CLOCK { 1 } else { 0 };
 /// deadlock (a failure detector: in a correct run some party is always running or runnable).
 const STUCK: Duration = Duration::from_millis(200);
 
-/// Parties of [`GENERATIONS`]: the contention size, at most 3 under loom (its thread bound,
-/// with main) and at least 2.
+/// Most threads a barrier scenario runs under loom: with three, the real algorithm's
+/// exploration at the quick budget (3 preemptions) did not finish in 300 s (two sleepers and
+/// the last arrival: 1.5 s at 1 preemption, 33 s at 2). Two parties explore in seconds.
+const LOOM_PARTIES: usize = 2;
+
+/// Parties of [`GENERATIONS`]: the contention size (at least 2; [`LOOM_PARTIES`] under loom).
 fn gen_parties(p: &Params) -> usize {
-    p.workers.clamp(2, MAX_WORKERS - WATCHER)
+    let n = p.workers.clamp(2, MAX_WORKERS - WATCHER);
+    if cfg!(twinsync_loom) {
+        n.min(LOOM_PARTIES)
+    } else {
+        n
+    }
 }
 
 /// Parties of the scenarios with one actor and `waiters` sleepers.
@@ -84,9 +93,15 @@ fn with_waiters(p: &Params) -> usize {
     (p.waiters + 1).clamp(2, MAX_WORKERS)
 }
 
-/// Parties of [`WAKE_ON_TRIP`]: at least two sleepers, so that waking one is not enough.
+/// Parties of [`WAKE_ON_TRIP`]: at least two sleepers, so that waking one is not enough
+/// (one under loom, see [`LOOM_PARTIES`]).
 fn trip_parties(p: &Params) -> usize {
-    (p.waiters.max(2) + 1).min(MAX_WORKERS - WATCHER)
+    let n = (p.waiters.max(2) + 1).min(MAX_WORKERS - WATCHER);
+    if cfg!(twinsync_loom) {
+        n.min(LOOM_PARTIES)
+    } else {
+        n
+    }
 }
 
 /// Parties of [`TIMEOUT_BREAKS`] (one of them never comes).
@@ -131,7 +146,9 @@ pub fn scenarios<B: Member>() -> Vec<Scenario<Barriers<B>>> {
                         "BARRIER-09",
                         "BARRIER-10",
                         "BARRIER-13",
-                        "BARRIER-15",
+                        // Not BARRIER-15: only the process version can check it (the body
+                        // records it, n/c for the others), and shuttle reports every clause
+                        // listed here as passed when no schedule fails.
                     ],
                     |_| 1,
                 )
@@ -479,7 +496,12 @@ fn generations_party<B: Member>(
     let parties = gen_parties(p);
     let (b, log) = (s.barrier(parties), s.log(parties));
     let gens = u64::from(p.iters.clamp(1, MAX_GENERATIONS));
-    log.track.store(1, Relaxed);
+    // The action's own checks (its view of the arrivals) cost loom more than it can afford
+    // with the rest: there the parties' views are checked only.
+    let track = !cfg!(twinsync_loom);
+    if track {
+        log.track.store(1, Relaxed);
+    }
     if super::HAS_CLOCK {
         // Start together, or the first worker may wait alone for a while.
         sc.ready.fetch_add(1, Release);
@@ -487,7 +509,9 @@ fn generations_party<B: Member>(
     }
     for g in 0..gens {
         sc.slots[ARRIVALS + me].store(g + 1, Relaxed);
-        log.arrived.fetch_add(1, Relaxed);
+        if track {
+            log.arrived.fetch_add(1, Relaxed);
+        }
         let index = match b.wait() {
             Ok(i) => i,
             Err(e) => {
@@ -554,7 +578,9 @@ fn generations_party<B: Member>(
             b.abort();
             return;
         }
-        log.released.fetch_add(1, Relaxed);
+        if track {
+            log.released.fetch_add(1, Relaxed);
+        }
     }
     for clause in ["BARRIER-02", "BARRIER-03", "BARRIER-11", "BARRIER-14"] {
         c.check(clause, true, String::new);
@@ -615,6 +641,12 @@ fn watch<B: BarrierApi>(b: &B, sc: &Scratch, parties: usize, c: &mut Checks, cla
 /// Worker 0 of the scenarios with sleepers: waits until the others (`1..parties`) sleep in
 /// `wait` of `b` (and counts them in `n_waiting`).
 fn await_sleepers<B: BarrierApi>(b: &B, sc: &Scratch, sleepers: usize, p: &Params) {
+    if !super::HAS_CLOCK {
+        // A checker explores the orders in which the sleepers arrive first, and those in
+        // which they do not (the bodies accept both). Spinning on `n_waiting()` would not
+        // do: its `Relaxed` load may read a stale value for ever in loom's memory model.
+        return;
+    }
     spin_until(|| {
         sc.ready.load(Acquire) as usize == sleepers && b.n_waiting() as usize >= sleepers
     });
@@ -626,6 +658,9 @@ fn await_sleepers<B: BarrierApi>(b: &B, sc: &Scratch, sleepers: usize, p: &Param
 
 /// A sleeper publishes its id and counts itself ready.
 fn publish(sc: &Scratch, me: usize) {
+    if !super::HAS_CLOCK {
+        return;
+    }
     sc.ids[me].store(worker_id(), Relaxed);
     sc.ready.fetch_add(1, Release);
 }
@@ -648,7 +683,8 @@ fn wake_on_trip_party<B: BarrierApi>(
     p: &Params,
     c: &mut Checks,
 ) {
-    if me == 0 {
+    let last = parties as u32 - 1;
+    if me == 0 && super::HAS_CLOCK {
         sc.ids[0].store(worker_id(), Release);
         await_sleepers(b, sc, parties - 1, p);
         let n = b.n_waiting();
@@ -656,24 +692,25 @@ fn wake_on_trip_party<B: BarrierApi>(
             format!("n_waiting() is {n} with {} parties asleep", parties - 1)
         });
         let r = b.wait();
-        c.check(
-            "BARRIER-02",
-            r.as_ref().ok() == Some(&(parties as u32 - 1)),
-            || format!("the last arrival of {parties} got {r:?}"),
-        );
-    } else {
-        publish(sc, me);
-        match b.wait() {
-            Ok(i) => {
-                let bit = 1u64 << i.min(63);
-                let dup = sc.slots[0].fetch_or(bit, AcqRel) & bit != 0;
-                c.check("BARRIER-02", (i as usize) < parties - 1 && !dup, || {
-                    format!("a sleeper got index {i} (duplicate: {dup})")
-                });
-                c.check("BARRIER-03", true, String::new);
-            }
-            Err(e) => fail(c, "BARRIER-03", || format!("a sleeper's wait failed: {e}")),
+        c.check("BARRIER-02", r.as_ref().ok() == Some(&last), || {
+            format!("the last arrival of {parties} got {r:?}")
+        });
+        return;
+    }
+    // A sleeper; under a checker every party is one (the checker explores the orders,
+    // among them every one in which the others sleep before the last arrives).
+    publish(sc, me);
+    match b.wait() {
+        Ok(i) => {
+            let bit = 1u64 << i.min(63);
+            let dup = sc.slots[0].fetch_or(bit, AcqRel) & bit != 0;
+            let sleeper_ok = !super::HAS_CLOCK || i < last;
+            c.check("BARRIER-02", i <= last && sleeper_ok && !dup, || {
+                format!("a party got index {i} of {parties} (duplicate: {dup})")
+            });
+            c.check("BARRIER-03", true, String::new);
         }
+        Err(e) => fail(c, "BARRIER-03", || format!("a sleeper's wait failed: {e}")),
     }
 }
 
@@ -689,25 +726,26 @@ fn tripped_then_abort<B: Member>(
     }
     let parties = with_waiters(p);
     let b = s.barrier(parties);
+    let last = parties as u32 - 1;
     if me == 0 {
         await_sleepers(b, sc, parties - 1, p);
-        let r = b.wait();
-        // Before the sleepers have run (most likely): they were released all the same.
-        b.abort();
-        b.reset();
-        c.check(
-            "BARRIER-02",
-            r.as_ref().ok() == Some(&(parties as u32 - 1)),
-            || format!("the last arrival got {r:?}"),
-        );
     } else {
         publish(sc, me);
-        let r = b.wait();
-        c.check(
-            "BARRIER-12",
-            matches!(r, Ok(i) if (i as usize) < parties - 1),
-            || format!("a party of a tripped generation, aborted right after the trip, got {r:?}"),
-        );
+    }
+    match b.wait() {
+        Ok(i) if i == last => {
+            // The tripping party (worker 0, unless the others were not seen asleep in time
+            // or a checker chose another order) aborts and resets at once: most likely
+            // before the others have run. They were released all the same.
+            b.abort();
+            b.reset();
+            c.check("BARRIER-02", me == 0 || !super::HAS_CLOCK, || {
+                format!("worker {me}, not the last arrival (worker 0), got index {last}")
+            });
+        }
+        r => c.check("BARRIER-12", matches!(r, Ok(i) if i < last), || {
+            format!("a party of a tripped generation, aborted right after the trip, got {r:?}")
+        }),
     }
 }
 
@@ -835,11 +873,17 @@ fn reset_while_waiting<B: Member>(
         b.wait()
     } else {
         publish(sc, me);
-        let r = b.wait();
-        c.check("BARRIER-09", is_broken(&r), || {
-            format!("a party waiting during reset got {r:?}")
-        });
-        b.wait()
+        match b.wait() {
+            // Arrived after the reset (a checker's order, or not seen asleep in time): this
+            // was the fresh generation.
+            Ok(i) if !super::HAS_CLOCK => Ok(i),
+            r => {
+                c.check("BARRIER-09", is_broken(&r), || {
+                    format!("a party waiting during reset got {r:?}")
+                });
+                b.wait()
+            }
+        }
     };
     reused(sc, c, r, parties, "the generation after a reset");
 }
