@@ -1,37 +1,47 @@
 //! Barrier scenarios: the worker bodies and end-of-run checks every driver runs, on a
 //! [`Barriers`] set (one barrier per party count, each with the suite's action).
 //!
-//! | scenario | workers (= parties unless said) | clauses |
+//! | scenario | parties | clauses |
 //! |---|---|---|
-//! | [`SEQUENTIAL`] | 1 | BARRIER-01..10, 13, 15 (process version) |
-//! | [`WAKE_ON_TRIP`] | 1 + max(2, `waiters`) | BARRIER-03 (progress), 02, 10 |
-//! | [`GENERATIONS`] | `workers` | BARRIER-11 (progress), 02, 03, 04, 14 |
+//! | [`SEQUENTIAL`] | 1 worker | BARRIER-01..10, 13, 15 (process version) |
+//! | [`WAKE_ON_TRIP`] | 1 + max(2, `waiters`), + a watcher | BARRIER-03 (progress), 02, 10 |
+//! | [`GENERATIONS`] | `workers`, + a watcher | BARRIER-11 (progress), 02, 03, 04, 14 |
 //! | [`TRIPPED_THEN_ABORT`] | 1 + `waiters` | BARRIER-12, 02 |
-//! | [`TIMEOUT_BREAKS`] | 1 + `waiters` of `waiters + 2` parties | BARRIER-06, 10 |
+//! | [`TIMEOUT_BREAKS`] | `waiters + 2`, one never comes | BARRIER-06, 10 |
 //! | [`ABORT_THEN_RESET`] | 1 + `waiters` | BARRIER-08, 09, 10 |
 //! | [`RESET_WHILE_WAITING`] | 1 + `waiters` | BARRIER-09, 10 |
 //! | [`FAILING_ACTION`] | 1 + `waiters` | BARRIER-05 |
 //!
-//! Sleepers are put to sleep for real (`wait_until_blocked`) before the party that releases
-//! or breaks them acts, so a missing wake-up is reached. A party that finds something wrong
-//! aborts the barrier, so that the others do not wait forever for it.
+//! In the real drivers the sleepers are put to sleep for real (`wait_until_blocked`) before
+//! worker 0 releases or breaks them, so a missing wake-up is reached, and a watcher worker
+//! (not a party) reports a deadlock in a fraction of a second (`STUCK`). Under a checker
+//! there is no watcher, nobody waits for anybody to sleep (the checker explores every
+//! arrival order, and the bodies accept each), and loom runs at most `LOOM_PARTIES`
+//! parties. A party that finds something wrong aborts the barrier, so that the others do not
+//! wait forever for it.
 //!
 //! Scratch use: `slots[0..4]` record, per generation modulo 4, the generation, the number of
-//! parties released and the mask of their indices ([`record_index`]); `slots[8 + w]` is how
-//! many times worker `w` arrived ([`GENERATIONS`]); `slots[4..8]` are counters of the
-//! scenario at hand.
+//! parties released and the mask of their indices (`record_index`); `slots[8 + w]` is how
+//! many times worker `w` arrived ([`GENERATIONS`]); `slots[4..7]` are counters of the
+//! scenario at hand, `slots[7]` the parties that finished (for the watcher).
 
 use std::time::{Duration, Instant};
 
 use twinsync::sync::atomic::{AtomicU64, Ordering::*};
-use twinsync::{BarrierApi, Error, TIMEOUT_MAX};
+use twinsync::{BarrierApi, Error};
 
 use super::{spin_until, wait_until_blocked, worker_id, Checks, Params, Scratch, MAX_WORKERS};
-use crate::families::{
-    Barriers, Member, ACTION_FAILURE, DEFAULT_TIMEOUT, FAIL_ERR, FAIL_NONE, FAIL_PANIC,
-    FLAW_ARRIVED, FLAW_RELEASED,
-};
+use crate::families::{Barriers, Member, FLAW_ARRIVED, FLAW_RELEASED};
 use crate::family::{no_finish, Scenario, ScenarioInfo};
+
+mod breaking;
+mod sequential;
+
+use breaking::{
+    abort_then_reset, failing_action, failing_action_finish, reset_while_waiting, timeout_breaks,
+    tripped_then_abort,
+};
+use sequential::sequential;
 
 /// One worker walks through what a single caller can see.
 pub const SEQUENTIAL: &str = "sequential";
@@ -259,178 +269,6 @@ fn lacks(c: &mut Checks, clause: &'static str, what: &str) {
 /// `wait`'s result is `Err(BrokenBarrier)`.
 fn is_broken(r: &Result<u32, Error>) -> bool {
     matches!(r, Err(Error::BrokenBarrier))
-}
-
-fn sequential<B: Member>(s: &Barriers<B>, p: &Params, c: &mut Checks) {
-    let too_large = TIMEOUT_MAX + Duration::from_nanos(1);
-    // BARRIER-01: construction and parties().
-    for bad in [0, twinsync::algo::barrier::MAX_PARTIES + 1] {
-        let r = B::build(bad).map(|b| b.parties());
-        c.check(
-            "BARRIER-01",
-            matches!(r, Err(Error::InvalidArgument { .. })),
-            || format!("a barrier of {bad} parties: {r:?}"),
-        );
-    }
-    for k in 1..=MAX_WORKERS {
-        let got = s.barrier(k).parties();
-        c.check("BARRIER-01", got as usize == k, || {
-            format!("parties() of a barrier of {k} is {got}")
-        });
-    }
-    // BARRIER-13: with_timeout at construction.
-    let r = B::build(2)
-        .and_then(|b| b.timeout(too_large))
-        .map(|b| b.parties());
-    c.check(
-        "BARRIER-13",
-        matches!(r, Err(Error::TimeoutTooLarge { .. })),
-        || format!("with_timeout(TIMEOUT_MAX + 1ns): {r:?}"),
-    );
-    // One party: trips at once, index 0, the action ran in this party.
-    let one = s.barrier(1);
-    let log = s.log(1);
-    let r = one.wait();
-    c.check("BARRIER-02", matches!(r, Ok(0)), || {
-        format!("wait on a barrier of 1: {r:?}")
-    });
-    let mut trips = 1;
-    if B::BREAKABLE {
-        let r = one.wait_timeout(TIMEOUT_MAX);
-        c.check("BARRIER-13", matches!(r, Ok(0)), || {
-            format!("wait_timeout(TIMEOUT_MAX) on a barrier of 1: {r:?}")
-        });
-        trips += 1;
-    }
-    if B::ACTION {
-        let runs = log.runs();
-        c.check("BARRIER-04", runs == trips, || {
-            format!("two trips of a barrier of 1 ran the action {runs} times")
-        });
-        let actor = log.actor.load(Relaxed);
-        c.check("BARRIER-04", actor == worker_id(), || {
-            format!("the action ran in thread {actor}, not in the last party")
-        });
-    } else {
-        lacks(c, "BARRIER-04", "action");
-    }
-    let r = one.wait_timeout(too_large);
-    c.check(
-        "BARRIER-13",
-        matches!(r, Err(Error::TimeoutTooLarge { .. })) && !one.broken(),
-        || {
-            format!(
-                "wait_timeout(TIMEOUT_MAX + 1ns): {r:?}, broken() {}",
-                one.broken()
-            )
-        },
-    );
-    if B::ACTION {
-        sequential_action(one, log, c);
-    } else {
-        lacks(c, "BARRIER-05", "action");
-    }
-    if !B::BREAKABLE {
-        for clause in ["BARRIER-06", "BARRIER-07", "BARRIER-08", "BARRIER-09"] {
-            lacks(c, clause, "timeout, abort or reset");
-        }
-    } else {
-        sequential_breaks(s, p, c);
-    }
-    match B::open_corrupt() {
-        None => c.not_checkable("BARRIER-15", "this version has no shared-memory segment"),
-        Some(r) => c.check("BARRIER-15", r.is_ok(), || r.unwrap_err()),
-    }
-}
-
-/// BARRIER-05 with one party: a failing or panicking action breaks the barrier; reset heals.
-fn sequential_action<B: BarrierApi>(one: &B, log: &crate::families::ActionLog, c: &mut Checks) {
-    for how in [FAIL_ERR, FAIL_PANIC] {
-        log.fail.store(how, Relaxed);
-        let r = one.wait();
-        let ok =
-            matches!(&r, Err(Error::BarrierAction { message }) if message.contains(ACTION_FAILURE));
-        c.check("BARRIER-05", ok && one.broken(), || {
-            format!("a failing action ({how}): {r:?}, broken() {}", one.broken())
-        });
-        log.fail.store(FAIL_NONE, Relaxed);
-        let r = one.wait();
-        c.check("BARRIER-05", is_broken(&r), || {
-            format!("wait after a failed action: {r:?}")
-        });
-        one.reset();
-        let r = one.wait();
-        c.check("BARRIER-09", matches!(r, Ok(0)), || {
-            format!("wait after reset of a broken barrier: {r:?}")
-        });
-    }
-}
-
-/// Timeouts (own and default), abort and reset with one caller on two-party barriers.
-fn sequential_breaks<B: Member>(s: &Barriers<B>, p: &Params, c: &mut Checks) {
-    let two = s.barrier(2);
-    let t0 = Instant::now();
-    let r = two.wait_timeout(p.timeout);
-    let el = t0.elapsed();
-    c.check("BARRIER-03", r.is_err(), || {
-        format!("a lone party of 2 was released: {r:?}")
-    });
-    c.check_timed("BARRIER-06", is_broken(&r), el >= p.timeout, || {
-        format!(
-            "a lone party of 2, wait_timeout({:?}): {r:?} after {el:?}",
-            p.timeout
-        )
-    });
-    c.check("BARRIER-10", two.broken() && two.n_waiting() == 0, || {
-        format!(
-            "after a timeout: broken() {}, n_waiting() {}",
-            two.broken(),
-            two.n_waiting()
-        )
-    });
-    let r = two.wait();
-    c.check("BARRIER-06", is_broken(&r), || {
-        format!("wait on a barrier broken by a timeout: {r:?}")
-    });
-    two.reset();
-    c.check("BARRIER-09", !two.broken() && two.n_waiting() == 0, || {
-        format!(
-            "after reset: broken() {}, n_waiting() {}",
-            two.broken(),
-            two.n_waiting()
-        )
-    });
-    two.abort();
-    c.check("BARRIER-08", two.broken(), || {
-        "abort did not break it".into()
-    });
-    let r = two.wait_timeout(Duration::from_secs(60));
-    c.check("BARRIER-08", is_broken(&r), || {
-        format!("wait on an aborted barrier: {r:?}")
-    });
-    two.reset();
-    c.check("BARRIER-10", !two.broken() && two.parties() == 2, || {
-        "broken() or parties() wrong after reset".into()
-    });
-    // BARRIER-07: the default timeout applies to wait, and wait_timeout overrides it.
-    let timed = s.timed();
-    let t0 = Instant::now();
-    let r = timed.wait();
-    let el = t0.elapsed();
-    c.check_timed("BARRIER-07", is_broken(&r), el >= DEFAULT_TIMEOUT, || {
-        format!("wait with a default timeout of {DEFAULT_TIMEOUT:?}: {r:?} after {el:?}")
-    });
-    timed.reset();
-    let t0 = Instant::now();
-    let r = timed.wait_timeout(p.timeout);
-    let el = t0.elapsed();
-    c.check_timed("BARRIER-07", is_broken(&r), el >= p.timeout, || {
-        format!(
-            "wait_timeout({:?}) over a default of {DEFAULT_TIMEOUT:?}: {r:?} after {el:?}",
-            p.timeout
-        )
-    });
-    timed.reset();
 }
 
 /// Records that worker `me` got `index` in generation `g`, in the slot of `g % 4`; returns
@@ -711,232 +549,5 @@ fn wake_on_trip_party<B: BarrierApi>(
             c.check("BARRIER-03", true, String::new);
         }
         Err(e) => fail(c, "BARRIER-03", || format!("a sleeper's wait failed: {e}")),
-    }
-}
-
-fn tripped_then_abort<B: Member>(
-    s: &Barriers<B>,
-    sc: &Scratch,
-    me: usize,
-    p: &Params,
-    c: &mut Checks,
-) {
-    if !B::BREAKABLE {
-        return lacks(c, "BARRIER-12", "abort or reset");
-    }
-    let parties = with_waiters(p);
-    let b = s.barrier(parties);
-    let last = parties as u32 - 1;
-    if me == 0 {
-        await_sleepers(b, sc, parties - 1, p);
-    } else {
-        publish(sc, me);
-    }
-    match b.wait() {
-        Ok(i) if i == last => {
-            // The tripping party (worker 0, unless the others were not seen asleep in time
-            // or a checker chose another order) aborts and resets at once: most likely
-            // before the others have run. They were released all the same.
-            b.abort();
-            b.reset();
-            c.check("BARRIER-02", me == 0 || !super::HAS_CLOCK, || {
-                format!("worker {me}, not the last arrival (worker 0), got index {last}")
-            });
-        }
-        r => c.check("BARRIER-12", matches!(r, Ok(i) if i < last), || {
-            format!("a party of a tripped generation, aborted right after the trip, got {r:?}")
-        }),
-    }
-}
-
-fn timeout_breaks<B: Member>(s: &Barriers<B>, sc: &Scratch, me: usize, p: &Params, c: &mut Checks) {
-    if !B::BREAKABLE {
-        return lacks(c, "BARRIER-06", "timeout");
-    }
-    let parties = timeout_parties(p);
-    let b = s.barrier(parties);
-    let sleepers = parties - 2;
-    if me == 0 {
-        await_sleepers(b, sc, sleepers, p);
-        let t0 = Instant::now();
-        let r = b.wait_timeout(p.timeout);
-        let el = t0.elapsed();
-        c.check_timed("BARRIER-06", is_broken(&r), el >= p.timeout, || {
-            format!(
-                "wait_timeout({:?}) with a party missing: {r:?} after {el:?}",
-                p.timeout
-            )
-        });
-        c.check("BARRIER-10", b.broken() && b.n_waiting() == 0, || {
-            format!(
-                "after the timeout: broken() {}, n_waiting() {}",
-                b.broken(),
-                b.n_waiting()
-            )
-        });
-        let r = b.wait();
-        c.check("BARRIER-06", is_broken(&r), || {
-            format!("a later wait on the broken barrier: {r:?}")
-        });
-    } else {
-        publish(sc, me);
-        let r = b.wait();
-        c.check("BARRIER-06", is_broken(&r), || {
-            format!("a party waiting when another timed out got {r:?}")
-        });
-    }
-}
-
-fn abort_then_reset<B: Member>(
-    s: &Barriers<B>,
-    sc: &Scratch,
-    me: usize,
-    p: &Params,
-    c: &mut Checks,
-) {
-    if !B::BREAKABLE {
-        return lacks(c, "BARRIER-08", "abort");
-    }
-    let parties = with_waiters(p);
-    let b = s.barrier(parties);
-    let index = if me == 0 {
-        await_sleepers(b, sc, parties - 1, p);
-        b.abort();
-        c.check("BARRIER-10", b.broken() && b.n_waiting() == 0, || {
-            format!(
-                "after abort: broken() {}, n_waiting() {}",
-                b.broken(),
-                b.n_waiting()
-            )
-        });
-        let r = b.wait();
-        c.check("BARRIER-08", is_broken(&r), || {
-            format!("wait on an aborted barrier: {r:?}")
-        });
-        spin_until(|| sc.slots[C0].load(Acquire) as usize == parties - 1);
-        b.reset();
-        c.check("BARRIER-09", !b.broken() && b.n_waiting() == 0, || {
-            format!(
-                "after reset: broken() {}, n_waiting() {}",
-                b.broken(),
-                b.n_waiting()
-            )
-        });
-        sc.slots[GO].store(1, Release);
-        b.wait()
-    } else {
-        publish(sc, me);
-        let r = b.wait();
-        c.check("BARRIER-08", is_broken(&r), || {
-            format!("a party waiting during abort got {r:?}")
-        });
-        sc.slots[C0].fetch_add(1, Release);
-        spin_until(|| sc.slots[GO].load(Acquire) == 1);
-        b.wait()
-    };
-    reused(sc, c, index, parties, "after abort and reset");
-}
-
-/// A wait of a barrier made usable again must trip with a unique index.
-fn reused(sc: &Scratch, c: &mut Checks, r: Result<u32, Error>, parties: usize, when: &str) {
-    match r {
-        Ok(i) => {
-            let bit = 1u64 << i.min(63);
-            let dup = sc.slots[1].fetch_or(bit, AcqRel) & bit != 0;
-            c.check("BARRIER-09", (i as usize) < parties && !dup, || {
-                format!("{when}: index {i} (duplicate: {dup})")
-            });
-        }
-        Err(e) => fail(c, "BARRIER-09", || format!("{when}: wait failed: {e}")),
-    }
-}
-
-fn reset_while_waiting<B: Member>(
-    s: &Barriers<B>,
-    sc: &Scratch,
-    me: usize,
-    p: &Params,
-    c: &mut Checks,
-) {
-    if !B::BREAKABLE {
-        return lacks(c, "BARRIER-09", "reset");
-    }
-    let parties = with_waiters(p);
-    let b = s.barrier(parties);
-    let r = if me == 0 {
-        await_sleepers(b, sc, parties - 1, p);
-        b.reset();
-        c.check("BARRIER-10", !b.broken(), || {
-            "broken() is true right after reset".into()
-        });
-        // Counts into the fresh generation, once the reset parties have left.
-        b.wait()
-    } else {
-        publish(sc, me);
-        match b.wait() {
-            // Arrived after the reset (a checker's order, or not seen asleep in time): this
-            // was the fresh generation.
-            Ok(i) if !super::HAS_CLOCK => Ok(i),
-            r => {
-                c.check("BARRIER-09", is_broken(&r), || {
-                    format!("a party waiting during reset got {r:?}")
-                });
-                b.wait()
-            }
-        }
-    };
-    reused(sc, c, r, parties, "the generation after a reset");
-}
-
-fn failing_action<B: Member>(
-    s: &Barriers<B>,
-    sc: &Scratch,
-    _me: usize,
-    p: &Params,
-    c: &mut Checks,
-) {
-    if !B::ACTION {
-        return lacks(c, "BARRIER-05", "action");
-    }
-    let parties = with_waiters(p);
-    let (b, log) = (s.barrier(parties), s.log(parties));
-    log.fail.store(FAIL_ERR, Relaxed);
-    match b.wait() {
-        Err(Error::BarrierAction { message }) => {
-            sc.slots[C0].fetch_add(1, AcqRel);
-            let actor = log.actor.load(Relaxed);
-            c.check(
-                "BARRIER-05",
-                message.contains(ACTION_FAILURE) && actor == worker_id(),
-                || format!("BarrierAction({message:?}) in a party that did not run the action ({actor})"),
-            );
-        }
-        Err(Error::BrokenBarrier) => {
-            sc.slots[C1].fetch_add(1, AcqRel);
-        }
-        r => fail(c, "BARRIER-05", || {
-            format!("wait with a failing action: {r:?}")
-        }),
-    }
-    c.check("BARRIER-05", b.broken(), || {
-        "not broken after its action failed".into()
-    });
-    let r = b.wait();
-    c.check("BARRIER-05", is_broken(&r), || {
-        format!("a later wait after a failed action: {r:?}")
-    });
-}
-
-fn failing_action_finish<B: Member>(sc: &Scratch, p: &Params, c: &mut Checks) {
-    let parties = with_waiters(p) as u64;
-    let (action, broken) = (sc.slots[C0].load(Acquire), sc.slots[C1].load(Acquire));
-    if B::ACTION && sc.done.load(Acquire) as u64 == parties {
-        c.check("BARRIER-05", action == 1 && broken == parties - 1, || {
-            format!(
-                "{action} BarrierAction and {broken} BrokenBarrier among {parties} parties \
-                 (expected 1 and {})",
-                parties - 1
-            )
-        });
     }
 }
