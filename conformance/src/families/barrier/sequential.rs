@@ -130,6 +130,13 @@ impl<B: Member> Sequential<Barriers<B>> for BarrierFamily {
         match *op {
             SetOp::Fail(_) => "BARRIER-05",
             SetOp::On(Which::Timed, BarrierOp::Wait) if !m.timed.broken => "BARRIER-07",
+            // A timed trip of the lone party: counted for its index (0, the first and last
+            // arrival); the untimed trips count for the action (the model's label).
+            SetOp::On(Which::One, BarrierOp::WaitTimeout(d))
+                if timeout_ok(d) && !m.one.broken && m.one.action == ActionKind::Succeeds =>
+            {
+                "BARRIER-02"
+            }
             SetOp::On(w, op) => m.of(w).clause(op),
         }
     }
