@@ -7,6 +7,7 @@
 //! |---|---|---|---|
 //! | [`StdLock`] | Lock | `std::sync::Mutex<bool>` + `std::sync::Condvar` | none |
 //! | [`ParkingLotLock`] | Lock | `parking_lot::RawMutex` (`lock_api`) | LOCK-06 and LOCK-12: an unlock must happen on the locking thread |
+//! | [`StdBarrier`] | Barrier | `std::sync::Barrier` | BARRIER-01, 04..09, 12: no validation, action, timeout, abort or reset |
 //!
 //! They run under the proptest and real-thread drivers only: they are not written on the
 //! `twinsync::sync` facade (so loom and shuttle cannot see inside them) and cannot live in
@@ -204,5 +205,160 @@ impl Testable for ParkingLotLock {
     ];
     fn make() -> Result<Self, Error> {
         Ok(ParkingLotLock::default())
+    }
+}
+
+/// `std::sync::Barrier` as a Barrier. It has no timed wait, no abort or reset that releases
+/// waiting parties, no action, and tells a party only whether it is the leader, so the
+/// adapter adds what it can around it and declares the rest as deviations:
+///
+/// * the arrival index is the adapter's own count of arrivals modulo the parties (taken
+///   before entering `std`'s wait, so it is unique per generation only if `std` does not
+///   lap), and `n_waiting()` is derived from it;
+/// * `abort` sets a flag that fails *later* waits with [`Error::BrokenBarrier`] (parties
+///   already waiting stay blocked), `reset` clears it;
+/// * a timed wait (and a wait with a default timeout) is [`Error::InvalidArgument`];
+/// * `with_action` is ignored.
+///
+/// ```
+/// use twinsync::BarrierApi;
+/// use twinsync_conformance::adapters::StdBarrier;
+/// use twinsync_conformance::families::Member;
+///
+/// let b = StdBarrier::build(1).unwrap();
+/// assert_eq!(b.wait().unwrap(), 0);
+/// b.abort();
+/// assert!(b.wait().is_err());
+/// ```
+#[derive(Debug)]
+pub struct StdBarrier {
+    inner: std::sync::Barrier,
+    parties: u32,
+    arrivals: AtomicU64,
+    aborted: std::sync::atomic::AtomicBool,
+    timeout: Option<Duration>,
+}
+
+impl StdBarrier {
+    fn modulus(&self) -> u64 {
+        u64::from(self.parties.max(1))
+    }
+}
+
+impl twinsync::BarrierApi for StdBarrier {
+    fn wait(&self) -> Result<u32, Error> {
+        match self.timeout {
+            Some(d) => self.wait_timeout(d),
+            None => {
+                if self.aborted.load(Ordering::Acquire) {
+                    return Err(Error::BrokenBarrier);
+                }
+                let n = self.arrivals.fetch_add(1, Ordering::Relaxed);
+                self.inner.wait();
+                Ok((n % self.modulus()) as u32)
+            }
+        }
+    }
+
+    fn wait_timeout(&self, timeout: Duration) -> Result<u32, Error> {
+        check_timeout(timeout)?;
+        Err(Error::InvalidArgument {
+            name: "timeout",
+            reason: "std::sync::Barrier has no timed wait",
+        })
+    }
+
+    fn reset(&self) {
+        self.aborted.store(false, Ordering::Release);
+    }
+
+    fn abort(&self) {
+        self.aborted.store(true, Ordering::Release);
+    }
+
+    fn parties(&self) -> u32 {
+        self.parties
+    }
+
+    fn n_waiting(&self) -> u32 {
+        (self.arrivals.load(Ordering::Relaxed) % self.modulus()) as u32
+    }
+
+    fn broken(&self) -> bool {
+        self.aborted.load(Ordering::Acquire)
+    }
+}
+
+impl crate::families::Member for StdBarrier {
+    const ACTION: bool = false;
+    const BREAKABLE: bool = false;
+
+    /// Any count, as `std` accepts (0 behaves as 1).
+    fn build(parties: u32) -> Result<Self, Error> {
+        Ok(StdBarrier {
+            inner: std::sync::Barrier::new(parties as usize),
+            parties,
+            arrivals: AtomicU64::new(0),
+            aborted: std::sync::atomic::AtomicBool::new(false),
+            timeout: None,
+        })
+    }
+
+    fn action(self, _action: twinsync::BarrierFn) -> Self {
+        self
+    }
+
+    fn timeout(mut self, timeout: Duration) -> Result<Self, Error> {
+        check_timeout(timeout)?;
+        self.timeout = Some(timeout);
+        Ok(self)
+    }
+}
+
+const STD_NO_BREAK: &str = "std::sync::Barrier has no timed wait and no abort or reset \
+                            that releases waiting parties";
+const STD_NO_ACTION: &str = "std::sync::Barrier has no action (only a leader flag after the \
+                             release)";
+
+impl Testable for crate::families::Barriers<StdBarrier> {
+    type Family = crate::families::BarrierFamily;
+    const NAME: &'static str = "std::sync::Barrier";
+    const VERSION: &'static str = "std";
+    const DEVIATIONS: &'static [Deviation] = &[
+        Deviation {
+            clause: "BARRIER-01",
+            reason: "std::sync::Barrier::new accepts 0 (it behaves as 1) and any usize",
+        },
+        Deviation {
+            clause: "BARRIER-04",
+            reason: STD_NO_ACTION,
+        },
+        Deviation {
+            clause: "BARRIER-05",
+            reason: STD_NO_ACTION,
+        },
+        Deviation {
+            clause: "BARRIER-06",
+            reason: STD_NO_BREAK,
+        },
+        Deviation {
+            clause: "BARRIER-07",
+            reason: STD_NO_BREAK,
+        },
+        Deviation {
+            clause: "BARRIER-08",
+            reason: STD_NO_BREAK,
+        },
+        Deviation {
+            clause: "BARRIER-09",
+            reason: STD_NO_BREAK,
+        },
+        Deviation {
+            clause: "BARRIER-12",
+            reason: STD_NO_BREAK,
+        },
+    ];
+    fn make() -> Result<Self, Error> {
+        Self::private()
     }
 }

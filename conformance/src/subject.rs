@@ -183,6 +183,13 @@ pub fn builtin() -> Vec<Subject> {
         Subject::shared::<SplitAcquire>(),
         Subject::shared::<LaxRelease>(),
         Subject::shared::<RelaxedRelease>(),
+        Subject::local::<crate::families::Barriers<twinsync::thread::Barrier>>(),
+        Subject::shared::<crate::families::Barriers<twinsync::process::Barrier>>(),
+        Subject::local::<crate::families::Barriers<crate::adapters::StdBarrier>>(),
+        Subject::shared::<crate::families::Barriers<crate::controls::WakeOneTrip>>(),
+        Subject::shared::<crate::families::Barriers<crate::controls::LateSeq>>(),
+        Subject::shared::<crate::families::Barriers<crate::controls::NoGenerations>>(),
+        Subject::shared::<crate::families::Barriers<crate::controls::EarlyTrip>>(),
     ];
     #[cfg(any(twinsync_loom, twinsync_shuttle))]
     return vec![
@@ -191,6 +198,13 @@ pub fn builtin() -> Vec<Subject> {
         Subject::local::<SplitAcquire>(),
         Subject::local::<LaxRelease>(),
         Subject::local::<RelaxedRelease>(),
+        Subject::local::<crate::families::Barriers<twinsync::thread::Barrier>>(),
+        // Two sleepers need three threads on the real barrier, too many for loom.
+        #[cfg(not(twinsync_loom))]
+        Subject::local::<crate::families::Barriers<crate::controls::WakeOneTrip>>(),
+        Subject::local::<crate::families::Barriers<crate::controls::LateSeq>>(),
+        Subject::local::<crate::families::Barriers<crate::controls::NoGenerations>>(),
+        Subject::local::<crate::families::Barriers<crate::controls::EarlyTrip>>(),
     ];
 }
 

@@ -123,7 +123,7 @@ fn failing_or_panicking_action_breaks_the_barrier() {
 fn run<B, R>(
     b: &Arc<B>,
     n: usize,
-    f: impl Fn(&B, usize) -> R + Send + Sync + Copy + 'static,
+    f: impl Fn(&B, usize) -> R + Send + Sync + Clone + 'static,
 ) -> Vec<R>
 where
     B: Send + Sync + 'static,
@@ -131,7 +131,7 @@ where
 {
     let hs: Vec<_> = (0..n)
         .map(|i| {
-            let b = Arc::clone(b);
+            let (b, f) = (Arc::clone(b), f.clone());
             std::thread::spawn(move || f(&b, i))
         })
         .collect();
@@ -369,6 +369,40 @@ fn thread_many_generations() {
 #[test]
 fn process_many_generations_in_threads() {
     many_generations(process_with);
+}
+
+/// More threads than parties: newcomers wait while an action runs and count into later
+/// generations. Every generation has each index once, and one action. Threads take an
+/// arrival ticket before each wait, so exactly `GENS * PARTIES` arrivals happen (a fixed
+/// number of waits per thread could leave two threads waiting for a third that is done).
+fn more_threads_than_parties<B: BarrierApi + Send + Sync + 'static>(with: MakeWithAction<B>) {
+    const PARTIES: u32 = 3;
+    const THREADS: usize = 5;
+    const GENS: u64 = 500;
+    // Per index, then the action count, then the tickets.
+    let counts = Arc::new([(); PARTIES as usize + 2].map(|_| AtomicU64::new(0)));
+    let c = Arc::clone(&counts);
+    let action = Box::new(move || {
+        c[PARTIES as usize].fetch_add(1, Relaxed);
+        Ok(())
+    });
+    let b = Arc::new(with(PARTIES, action));
+    let c = Arc::clone(&counts);
+    run(&b, THREADS, move |b, _| {
+        while c[PARTIES as usize + 1].fetch_add(1, Relaxed) < GENS * u64::from(PARTIES) {
+            let i = b.wait().unwrap();
+            c[i as usize].fetch_add(1, Relaxed);
+        }
+    });
+    for (i, n) in counts[..=PARTIES as usize].iter().enumerate() {
+        assert_eq!(n.load(Relaxed), GENS, "index {i} (or the action, last)");
+    }
+}
+
+#[test]
+fn more_threads_than_parties_both_versions() {
+    more_threads_than_parties(thread_with);
+    more_threads_than_parties(process_with);
 }
 
 // ---- processes ----------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 //! The Barrier algorithm under the checkers: generations without lapping, unique indices, the
-//! action before release, a timeout that breaks it for all, a reset while a party waits; and
-//! two negative controls the checkers must reject: a barrier whose release wakes one sleeper
-//! instead of all, and a barrier without generations, where a fast party laps a slow one.
+//! action before release, more threads than parties, a timeout that breaks it for all, a
+//! reset while a party waits; and two negative controls the checkers must reject: a barrier
+//! whose release wakes one sleeper instead of all, and a barrier without generations, where a
+//! fast party laps a slow one.
 //!
 //! Run with `RUSTFLAGS="--cfg twinsync_loom" cargo test --release -p twinsync --test
 //! checkers_barrier` (or `twinsync_shuttle`). In a normal build this file is empty.
@@ -178,6 +179,44 @@ fn laps() -> impl Fn() + Send + Sync + 'static {
     })
 }
 
+/// Three threads share a two-party barrier with an action, for two generations (four
+/// arrival tickets): a newcomer may arrive while the action runs and must count into the
+/// next generation; each generation has indices 0 and 1 and one action.
+fn more_threads_than_parties() {
+    // Per index, the action count, the tickets.
+    let c = Arc::new([
+        AtomicU32::new(0),
+        AtomicU32::new(0),
+        AtomicU32::new(0),
+        AtomicU32::new(0),
+    ]);
+    let c2 = Arc::clone(&c);
+    let b = Arc::new(Barrier::new(2).unwrap().with_action(move || {
+        c2[2].fetch_add(1, Relaxed);
+        Ok(())
+    }));
+    let hs: Vec<_> = (0..3)
+        .map(|_| {
+            let (b, c) = (Arc::clone(&b), Arc::clone(&c));
+            thread::spawn(move || {
+                while c[3].fetch_add(1, Relaxed) < 4 {
+                    let i = b.wait().unwrap();
+                    c[i as usize].fetch_add(1, Relaxed);
+                }
+            })
+        })
+        .collect();
+    for h in hs {
+        h.join().unwrap();
+    }
+    let n: Vec<u32> = c[..3].iter().map(|a| a.load(Relaxed)).collect();
+    assert_eq!(
+        n,
+        [2, 2, 2],
+        "indices 0 and 1, and the action, once per generation"
+    );
+}
+
 /// Two parties, one with a timeout (under a checker a deadline passes at once): either both
 /// pass, or both get `BrokenBarrier` and the barrier stays broken.
 fn timeout_breaks_for_all() {
@@ -216,6 +255,12 @@ fn loom_barrier_generations() {
 
 #[cfg(twinsync_loom)]
 #[test]
+fn loom_barrier_more_threads_than_parties() {
+    loom_passes("more threads than parties", 1, more_threads_than_parties);
+}
+
+#[cfg(twinsync_loom)]
+#[test]
 fn loom_barrier_timeout_and_reset() {
     loom_passes("timeout", 3, timeout_breaks_for_all);
     let runs = loom_check(3, reset_while_waiting);
@@ -227,6 +272,8 @@ fn loom_barrier_timeout_and_reset() {
 fn shuttle_barrier_passes() {
     shuttle::check_random(good(3, 3), 2000);
     shuttle::check_pct(good(3, 3), 2000, 3);
+    shuttle::check_random(more_threads_than_parties, 2000);
+    shuttle::check_pct(more_threads_than_parties, 2000, 3);
     shuttle::check_random(timeout_breaks_for_all, 1000);
     shuttle::check_random(reset_while_waiting, 1000);
 }

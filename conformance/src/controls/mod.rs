@@ -8,8 +8,10 @@
 //! places it in shared memory). Its [`Control`](crate::subject::Control) says which clauses
 //! must fail for it to count as rejected.
 
+pub mod barrier;
 pub mod lock;
 
+pub use barrier::{EarlyTrip, LateSeq, NoGenerations, WakeOneTrip};
 pub use lock::{ForgetfulWake, LaxRelease, RelaxedRelease, SplitAcquire};
 
 use twinsync::sync::futex::Scope;

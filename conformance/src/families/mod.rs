@@ -1,6 +1,11 @@
 //! The built-in [`Family`](crate::family::Family) markers, one module per primitive. Each
 //! module also makes twinsync's own types [`Testable`](crate::subject::Testable).
 
+mod barrier;
 mod lock;
 
+pub use barrier::{
+    ActionLog, BarrierFamily, Barriers, Logs, Member, ACTION_FAILURE, DEFAULT_TIMEOUT, FAIL_ERR,
+    FAIL_NONE, FAIL_PANIC, FLAW_ARRIVED, FLAW_RELEASED,
+};
 pub use lock::LockFamily;

@@ -7,6 +7,7 @@
 //! shared memory). The bodies use `twinsync::sync` atomics, so the same code is explored by
 //! loom and shuttle.
 
+pub mod barrier;
 pub mod lock;
 
 use std::time::Duration;
