@@ -4,7 +4,7 @@
 
 use std::ffi::CString;
 
-use super::{PingPong, Signal};
+use super::{Cycle, PingPong, Signal};
 
 /// Panics with `what` and `errno` unless `r` is `ok`.
 fn check_len(r: isize, ok: usize, what: &str) {
@@ -55,6 +55,24 @@ impl SocketPair {
         let r = unsafe { libc::read(self.fds[me], bytes.as_mut_ptr().cast(), bytes.len()) };
         check_len(r, bytes.len(), "read(socketpair)");
         u64::from_ne_bytes(bytes)
+    }
+}
+
+impl Cycle for SocketPair {
+    /// Send on end 0, receive on end 1 (in the contended groups, one party each).
+    #[inline]
+    fn cycle(&self) {
+        self.send(0, 1);
+        self.recv(1);
+    }
+
+    #[inline]
+    fn side(&self, me: usize) {
+        if me == 0 {
+            self.send(0, 1);
+        } else {
+            self.recv(1);
+        }
     }
 }
 
