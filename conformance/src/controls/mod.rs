@@ -9,8 +9,10 @@
 //! must fail for it to count as rejected.
 
 pub mod lock;
+pub mod rlock;
 
 pub use lock::{ForgetfulWake, LaxRelease, RelaxedRelease, SplitAcquire};
+pub use rlock::{CountlessRelease, ForeignRelease, SilentLastRelease};
 
 use twinsync::sync::futex::Scope;
 
