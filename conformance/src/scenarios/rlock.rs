@@ -2,7 +2,7 @@
 //!
 //! | scenario | workers | clauses |
 //! |---|---|---|
-//! | [`SEQUENTIAL`] | 1 | RLOCK-01..04, 06, 10, 11 (13 not checkable) |
+//! | [`SEQUENTIAL`] | 1 | RLOCK-01..04, 06, 10, 11 (and RLOCK-13 as not checkable, [`OVERFLOW_NC`]) |
 //! | [`NON_OWNER`] | 2 | RLOCK-05, 06, 07, 09 |
 //! | [`WAKE_ON_LAST_RELEASE`] | 1 holder + `waiters` | RLOCK-08, 03, 07 |
 //! | [`REENTRANT_EXCLUSION`] | `workers` (2 under loom) | RLOCK-07, 02, 03, 12, 08 |
@@ -74,7 +74,7 @@ pub fn scenarios<S: RLockApi + Sync>() -> Vec<Scenario<S>> {
                 SEQUENTIAL,
                 &[
                     "RLOCK-01", "RLOCK-02", "RLOCK-03", "RLOCK-04", "RLOCK-06", "RLOCK-10",
-                    "RLOCK-11", "RLOCK-13",
+                    "RLOCK-11",
                 ],
                 |_| 1,
             ),
@@ -248,6 +248,8 @@ fn sequential<S: RLockApi + ?Sized>(l: &S, c: &mut Checks) {
         }),
     }
     at_depth(l, c, "RLOCK-11", 0);
+    // Not in the scenario's clause list: shuttle reports every listed clause as passed
+    // when no schedule fails, and this one is never checked.
     c.not_checkable("RLOCK-13", OVERFLOW_NC);
 }
 
