@@ -209,6 +209,22 @@ impl Testable for ParkingLotLock {
 /// does not own the mutex with [`Error::NotOwner`] (`lock_api` makes that undefined behaviour
 /// instead). Its count is a `u32` that panics on overflow, as RLOCK-13 asks (`lock_api`'s own
 /// is a `usize`).
+///
+/// ```
+/// use twinsync::{Error, RLockApi};
+/// use twinsync_conformance::adapters::ParkingLotRLock;
+///
+/// let l = ParkingLotRLock::default();
+/// l.acquire();
+/// assert!(l.try_acquire());
+/// assert_eq!(l.count(), 2);
+/// std::thread::scope(|s| {
+///     s.spawn(|| assert!(matches!(l.release(), Err(Error::NotOwner))));
+/// });
+/// l.release().unwrap();
+/// l.release().unwrap();
+/// assert!(!l.locked());
+/// ```
 pub struct ParkingLotRLock {
     raw: parking_lot::lock_api::RawReentrantMutex<parking_lot::RawMutex, parking_lot::RawThreadId>,
     /// The owner's depth (0: free). Read and written only by the owner, between its acquire
