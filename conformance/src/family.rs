@@ -20,7 +20,7 @@
 //! assert!(names.contains(&"mutual_exclusion"));
 //! ```
 
-use crate::scenarios::{Checks, Params, Scratch};
+use crate::scenarios::{Checks, Params, RawOp, Scratch};
 use crate::spec::Clause;
 
 /// What a driver needs to know about a scenario without knowing the subject's type.
@@ -105,6 +105,14 @@ pub trait Family<S>: 'static {
 
     /// The scenarios, in the order drivers run them.
     fn scenarios() -> Vec<Scenario<S>>;
+
+    /// Checks the history that scenario `scenario`'s workers recorded ([`Checks::record`], all
+    /// workers' operations merged) for linearizability against the model, adding the outcome
+    /// to `c`. Drivers call it after every round whose workers all returned. The default
+    /// checks nothing (a family whose scenarios record no history).
+    fn check_history(scenario: &str, history: &[RawOp], c: &mut Checks) {
+        let _ = (scenario, history, c);
+    }
 
     /// The sequential check against the model (the proptest driver), for subjects that
     /// [`Testable::make`](crate::subject::Testable::make) builds.

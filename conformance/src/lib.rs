@@ -92,6 +92,8 @@ pub mod drivers;
 pub mod families;
 pub mod family;
 pub mod linearizability;
+#[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
+pub mod plugin;
 pub mod report;
 pub mod scenarios;
 pub mod spec;

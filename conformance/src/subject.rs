@@ -205,7 +205,29 @@ pub fn builtin() -> Vec<Subject> {
     ];
 }
 
-/// Finds a built-in subject by name.
+static REGISTERED: std::sync::Mutex<Vec<Subject>> = std::sync::Mutex::new(Vec::new());
+
+/// Adds a subject to the ones [`by_name`] finds (see
+/// [`register_subject!`](crate::register_subject), which calls it before `main`). A second
+/// registration of the same name is ignored.
+pub fn register(subject: Subject) {
+    let mut r = REGISTERED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !r.iter().any(|s| s.name == subject.name) {
+        r.push(subject);
+    }
+}
+
+/// Finds a subject by name: a built-in one, else one [registered](register) in this
+/// executable.
 pub fn by_name(name: &str) -> Option<Subject> {
-    builtin().into_iter().find(|s| s.name == name)
+    builtin().into_iter().find(|s| s.name == name).or_else(|| {
+        REGISTERED
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .find(|s| s.name == name)
+            .copied()
+    })
 }

@@ -5,6 +5,12 @@
 //! |---|---|---|---|
 //! | Lock | [`thread::Lock`] | [`process::Lock`] | [`LockApi`] |
 //! | RLock | [`thread::RLock`] | [`process::RLock`] | [`RLockApi`] |
+//! | Barrier | [`thread::Barrier`] | [`process::Barrier`] | [`BarrierApi`] |
+//! | Semaphore | [`thread::Semaphore`] | [`process::Semaphore`] | [`SemaphoreApi`] |
+//! | BoundedSemaphore | [`thread::BoundedSemaphore`] | [`process::BoundedSemaphore`] | [`SemaphoreApi`] |
+//! | RwLock | [`thread::RwLock`] | [`process::RwLock`] | [`RwLockApi`] |
+//! | Event | [`thread::Event`] | [`process::Event`] | [`EventApi`] |
+//! | Condition | [`thread::Condition`] | [`process::Condition`] | [`ConditionApi`] (its lock: [`ConditionLock`]) |
 //!
 //! (More primitives arrive in later releases; each follows the same pattern.)
 //!
@@ -49,7 +55,12 @@ pub mod sys;
 pub mod thread;
 pub mod worker;
 
+pub use api::EventApi;
+pub use api::{BarrierApi, BarrierFn};
+pub use api::{ConditionApi, ConditionGuard, ConditionLock};
 pub use api::{LockApi, LockGuard};
 pub use api::{RLockApi, RLockGuard};
+pub use api::{ReadGuard, RwLockApi, WriteGuard};
+pub use api::{SemaphoreApi, SemaphoreGuard};
 pub use error::{Error, SegmentError};
 pub use sys::time::TIMEOUT_MAX;

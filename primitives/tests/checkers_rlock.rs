@@ -7,6 +7,7 @@
 //! checkers_rlock` (or `twinsync_shuttle`). In a normal build this file is empty.
 #![cfg(any(twinsync_loom, twinsync_shuttle))]
 
+#[macro_use]
 mod checker_support;
 
 use twinsync::algo::lock::LockState;
@@ -133,19 +134,12 @@ fn loom_rlock_passes() {
 }
 
 #[cfg(twinsync_loom)]
-#[test]
-fn loom_rejects_two_owners() {
-    checker_support::loom_rejects("loom_sloppy_child", &["two owners"]);
-}
-
-#[cfg(twinsync_loom)]
-#[test]
-#[ignore = "negative control: run only as a child of loom_rejects_two_owners"]
-fn loom_sloppy_child() {
-    if checker_support::is_loom_child() {
-        loom_builder().check(sloppy());
-    }
-}
+loom_control!(
+    loom_rejects_two_owners,
+    loom_sloppy_child,
+    ["two owners"],
+    loom_builder().check(sloppy())
+);
 
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
 #[test]

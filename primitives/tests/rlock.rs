@@ -129,27 +129,17 @@ fn nested_counter<L: RLockApi + Sync>(lock: &L) {
     assert!(!lock.locked());
 }
 
-both_versions! {
-    thread: thread::RLock::new(),
-    process: process::RLock::new().unwrap(),
-    checks: basics, non_owner_thread, waits_for_full_release, nested_counter,
-}
+for_each_version!(
+    thread_version: thread::RLock::new(),
+    process_version: process::RLock::new().unwrap();
+    [basics, non_owner_thread, waits_for_full_release, nested_counter]
+);
 
-// The guard stays on the owner's thread: this compiles only if `RLockGuard` is not `Send`
-// (with a `Send` guard both impls apply and the call is ambiguous).
-const _: fn() = || {
-    trait AmbiguousIfSend<A> {
-        fn check() {}
-    }
-    impl<T: ?Sized> AmbiguousIfSend<()> for T {}
-    impl<T: ?Sized + Send> AmbiguousIfSend<u8> for T {}
-    <twinsync::RLockGuard<'static, thread::RLock> as AmbiguousIfSend<_>>::check();
-};
-const _: fn() = || {
-    fn send_sync<T: Send + Sync>() {}
-    send_sync::<thread::RLock>();
-    send_sync::<process::RLock>();
-};
+// The guard stays on the owner's thread; the locks themselves are shared.
+assert_send_sync!(
+    not_send: twinsync::RLockGuard<'static, thread::RLock>,
+    shared: thread::RLock, process::RLock,
+);
 
 // ---- processes ----------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@
 
 mod bench;
 mod conformance;
+mod mutants;
 mod stress;
 mod test_suite;
 mod tidy;
@@ -40,6 +41,12 @@ const TASKS: &[Task] = &[
         synopsis: "[--quick|--full] [--json FILE] [--driver NAME]... [-- RUNNER-ARGS]",
         about: "build the conformance runner three times (normal, loom, shuttle) and run it",
         run: conformance::run,
+    },
+    Task {
+        name: "mutants",
+        synopsis: "[--quick] [NAME]...",
+        about: "run the suite against seeded-bug variants of the primitives; every one must be caught",
+        run: mutants::run,
     },
     Task {
         name: "test",

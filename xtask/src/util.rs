@@ -140,6 +140,11 @@ impl Cmd {
     /// Builds with `--cfg <checker>` appended to the rustflags the caller already has, and
     /// with `--target-dir <target>/<checker>`.
     pub fn checker(self, checker: Checker) -> Cmd {
+        self.checker_in(checker, checker.target_dir())
+    }
+
+    /// As [`checker`](Self::checker), with `--target-dir dir`.
+    pub fn checker_in(self, checker: Checker, dir: PathBuf) -> Cmd {
         let cmd = match std::env::var("CARGO_ENCODED_RUSTFLAGS") {
             // Cargo prefers CARGO_ENCODED_RUSTFLAGS over RUSTFLAGS; extend the one it reads.
             Ok(enc) if !enc.is_empty() => {
@@ -154,7 +159,7 @@ impl Cmd {
                 self.env("RUSTFLAGS", v)
             }
         };
-        cmd.arg("--target-dir").arg(checker.target_dir())
+        cmd.arg("--target-dir").arg(dir)
     }
 
     /// The command as a shell line, paths under the project root shown relative to it.

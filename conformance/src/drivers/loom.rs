@@ -28,7 +28,7 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::{records, Config, Effort};
-use crate::family::ScenarioInfo;
+use crate::family::{Family, ScenarioInfo};
 use crate::report::{Record, Status, HARNESS};
 use crate::scenarios::{Checks, Params, Scratch};
 use crate::subject::{Subject, Testable};
@@ -131,6 +131,8 @@ pub fn child<L: Testable>(name: &str, b: &Budget) {
             }
         }
         checks.merge(scn.run_finish(&scratch, &p));
+        let history = std::mem::take(&mut checks.history);
+        <L::Family as Family<L>>::check_history(scn.info.name, &history, &mut checks);
         let mut seen = SEEN.lock().unwrap();
         for (c, s) in checks.items {
             if !seen.iter().any(|(c2, s2)| *c2 == c && *s2 == s) {

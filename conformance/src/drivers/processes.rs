@@ -34,7 +34,7 @@ use super::threads::{conclude, run_rounds, unknown_scenario, Budget, Outcome};
 use super::{records, scenario_of, Config};
 use crate::family::Scenario;
 use crate::report::{Record, HARNESS};
-use crate::scenarios::{clause_bit, Checks, Params, Scratch};
+use crate::scenarios::{clause_bit, Checks, Params, RawOp, Scratch};
 use crate::subject::{SharedTestable, Subject};
 
 const DRIVER: &str = "processes";
@@ -133,8 +133,63 @@ fn child<L: SharedTestable>(a: &ChildArg) -> Result<Checks, String> {
         Shared::<Scratch>::open(&a.scratch).map_err(|e| format!("cannot open the scratch: {e}"))?;
     s.attached.fetch_add(1, Release);
     let checks = scn.run_body(&lock, &s, a.me, &a.params);
+    if !checks.history.is_empty() {
+        let text: String = checks.history.iter().map(|o| encode_op(o) + "\n").collect();
+        std::fs::write(history_file(&a.scratch, a.me), text)
+            .map_err(|e| format!("cannot write the history: {e}"))?;
+    }
     s.publish(&checks);
     Ok(checks)
+}
+
+/// Where worker `me` of the round whose scratch segment is `scratch` leaves its history.
+fn history_file(scratch: &str, me: usize) -> std::path::PathBuf {
+    let base = scratch.trim_start_matches('/');
+    std::env::temp_dir().join(format!("{base}-history-{me}"))
+}
+
+fn encode_op(o: &RawOp) -> String {
+    format!(
+        "{} {} {} {} {} {}",
+        o.client, o.call, o.ret, o.op, o.arg, o.res
+    )
+}
+
+fn decode_op(line: &str) -> Option<RawOp> {
+    let v: Vec<u64> = line
+        .split(' ')
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
+    let [client, call, ret, op, arg, res] = v[..] else {
+        return None;
+    };
+    Some(RawOp {
+        client: u32::try_from(client).ok()?,
+        call,
+        ret,
+        op: u32::try_from(op).ok()?,
+        arg,
+        res,
+    })
+}
+
+/// Reads (and removes) the histories the workers of a round left.
+fn collect_histories(scratch: &str, workers: usize, checks: &mut Checks) {
+    for me in 0..workers {
+        let path = history_file(scratch, me);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let _ = std::fs::remove_file(&path);
+        for line in text.lines() {
+            match decode_op(line) {
+                Some(op) => checks.history.push(op),
+                None => checks.check(HARNESS, false, || {
+                    format!("worker {me} left an unreadable history line {line:?}")
+                }),
+            }
+        }
+    }
 }
 
 fn run_scenario<L: SharedTestable>(cfg: &Config, subj: &Subject, name: &str) -> Vec<Record> {
@@ -232,11 +287,13 @@ fn run_workers<L>(
         }
     }
     let mut hung = 0;
+    let started = workers.len();
     for w in workers.into_iter().flatten() {
         hung += 1;
         let _ = w.kill();
         let _ = w.join();
     }
+    collect_histories(scratch_name, started, &mut checks);
     // Per-clause outcomes: messages from the workers' panics, and the bits they published
     // (a bit without a panic message still counts).
     for m in &panics {

@@ -22,7 +22,7 @@ use shuttle::scheduler::{PctScheduler, RandomScheduler, Scheduler};
 use shuttle::{FailurePersistence, Runner};
 
 use super::{panic_message, records, scenario_of, Config, Effort};
-use crate::family::{Scenario, ScenarioInfo};
+use crate::family::{Family, Scenario, ScenarioInfo};
 use crate::report::{Record, Status, HARNESS};
 use crate::scenarios::{Checks, Params, Scratch};
 use crate::subject::{Subject, Testable};
@@ -94,16 +94,17 @@ fn model<L: Testable>(scn: Scenario<L>, p: Params) -> impl Fn() + Send + Sync + 
         let handles: Vec<_> = (0..(scn.info.workers)(&p))
             .map(|me| {
                 let (lock, scratch) = (Arc::clone(&lock), Arc::clone(&scratch));
-                shuttle::thread::spawn(move || {
-                    // Checks panic at the first failure under a checker; nothing to return.
-                    let _ = scn.run_body(&*lock, &scratch, me, &p);
-                })
+                // Checks panic at the first failure under a checker; what returns passed.
+                shuttle::thread::spawn(move || scn.run_body(&*lock, &scratch, me, &p))
             })
             .collect();
+        let mut all = Checks::default();
         for h in handles {
-            h.join().expect("a worker panicked");
+            all.merge(h.join().expect("a worker panicked"));
         }
-        let _ = scn.run_finish(&scratch, &p);
+        all.merge(scn.run_finish(&scratch, &p));
+        let history = std::mem::take(&mut all.history);
+        <L::Family as Family<L>>::check_history(scn.info.name, &history, &mut all);
     }
 }
 

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{panic_message, records, scenario_of, Config, Effort};
-use crate::family::{Scenario, ScenarioInfo};
+use crate::family::{Family, Scenario, ScenarioInfo};
 use crate::report::{Record, HARNESS};
 use crate::scenarios::{Checks, Params, Scratch};
 use crate::subject::{Subject, Testable};
@@ -74,8 +74,9 @@ pub(crate) struct Outcome {
 }
 
 /// Adds the verdicts every driver with real workers adds: the progress clause when some
-/// worker hung, the end-of-run check, and a harness failure for workers that could not start.
-pub(crate) fn conclude<S>(
+/// worker hung, the end-of-run check, and, when every worker returned, the family's check of
+/// the recorded history.
+pub(crate) fn conclude<S: Testable>(
     scn: &Scenario<S>,
     s: &Scratch,
     p: &Params,
@@ -93,6 +94,10 @@ pub(crate) fn conclude<S>(
         });
     }
     out.checks.merge(scn.run_finish(s, p));
+    if out.hung == 0 && !out.checks.history.is_empty() {
+        let history = std::mem::take(&mut out.checks.history);
+        <S::Family as Family<S>>::check_history(scn.info.name, &history, &mut out.checks);
+    }
     out.checks
 }
 

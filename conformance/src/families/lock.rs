@@ -5,6 +5,7 @@ use twinsync::LockApi;
 use twinsync::Error;
 
 use crate::family::{Family, Scenario};
+use crate::scenarios::{Checks, RawOp, PENDING};
 use crate::spec::Clause;
 #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
 use crate::subject::SharedTestable;
@@ -24,6 +25,32 @@ impl<L: LockApi + Send + Sync + 'static> Family<L> for LockFamily {
 
     fn scenarios() -> Vec<Scenario<L>> {
         crate::scenarios::lock::scenarios()
+    }
+
+    fn check_history(_scenario: &str, history: &[RawOp], c: &mut Checks) {
+        use crate::linearizability::models::{LockOp, LockSpec};
+        use crate::scenarios::lock::op;
+        let mut h = Vec::with_capacity(history.len());
+        for r in history {
+            let o = match r.op {
+                op::ACQUIRE => LockOp::Acquire,
+                op::TRY_ACQUIRE => LockOp::TryAcquire,
+                op::ACQUIRE_TIMEOUT => LockOp::AcquireTimeout,
+                op::RELEASE => LockOp::Release,
+                other => {
+                    c.check("HARNESS", false, || format!("unknown Lock op code {other}"));
+                    return;
+                }
+            };
+            h.push(crate::linearizability::Entry {
+                client: r.client,
+                call: r.call,
+                ret: (r.ret != PENDING).then_some(r.ret),
+                op: o,
+                res: (r.ret != PENDING).then_some(r.res == 1),
+            });
+        }
+        crate::linearizability::verdict::<LockSpec>(&h, "LOCK-12", c);
     }
 
     #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]

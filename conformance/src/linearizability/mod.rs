@@ -113,22 +113,38 @@ pub enum Outcome<O, R> {
     },
 }
 
-/// A history that is not linearizable, made small.
+/// A history that is not linearizable, cut short.
 #[derive(Debug)]
 pub struct Violation<O, R> {
-    /// The offending history: a subset of the input that is still not linearizable, from
-    /// which no single operation can be dropped without it becoming linearizable (when the
-    /// shrinking budget allowed finding that out).
+    /// The shortest failing prefix of the input: the operations called up to the instant at
+    /// which no explanation exists any more (operations still running then are pending). Its
+    /// last operations are where the violation shows.
     pub history: Vec<Entry<O, R>>,
     /// Operations in the whole input.
     pub original_len: usize,
 }
 
+/// How many of a violation's last operations [`Violation::timeline`] shows.
+pub const TIMELINE_OPS: usize = 12;
+
 impl<O: Debug, R: Debug> Violation<O, R> {
-    /// The offending history as a timeline: one row per operation, a bar from its call to its
-    /// return on a common time axis, grouped by client.
+    /// The end of the offending prefix as a timeline: its last [`TIMELINE_OPS`] operations
+    /// (by call time), one row each, a bar from call to return on a common time axis, grouped
+    /// by client.
     pub fn timeline(&self) -> String {
-        timeline(&self.history)
+        let mut by_call: Vec<&Entry<O, R>> = self.history.iter().collect();
+        by_call.sort_by_key(|e| e.call);
+        let skip = by_call.len().saturating_sub(TIMELINE_OPS);
+        let tail: Vec<&Entry<O, R>> = by_call.into_iter().skip(skip).collect();
+        let mut out = String::new();
+        if skip > 0 {
+            let _ = writeln!(
+                out,
+                "  ({skip} earlier operations, linearizable on their own, not shown)"
+            );
+        }
+        out.push_str(&timeline(&tail));
+        out
     }
 }
 
@@ -136,8 +152,8 @@ impl<O: Debug, R: Debug> fmt::Display for Violation<O, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "not linearizable: no order of these {} operations (of {} recorded) explains every \
-             result",
+            "not linearizable: no order of the first {} operations (of {} recorded) explains \
+             every result; the violation shows at the end:",
             self.history.len(),
             self.original_len
         )?;
@@ -146,7 +162,7 @@ impl<O: Debug, R: Debug> fmt::Display for Violation<O, R> {
 }
 
 /// Renders entries as a timeline (see [`Violation::timeline`]).
-pub fn timeline<O: Debug, R: Debug>(h: &[Entry<O, R>]) -> String {
+pub fn timeline<O: Debug, R: Debug>(h: &[&Entry<O, R>]) -> String {
     const WIDTH: usize = 40;
     let t0 = h.iter().map(|e| e.call).min().unwrap_or(0);
     let t1 = h
@@ -156,7 +172,7 @@ pub fn timeline<O: Debug, R: Debug>(h: &[Entry<O, R>]) -> String {
         .unwrap_or(t0)
         .max(t0 + 1);
     let col = |t: u64| ((t - t0) as u128 * (WIDTH as u128 - 1) / (t1 - t0) as u128) as usize;
-    let mut rows: Vec<&Entry<O, R>> = h.iter().collect();
+    let mut rows: Vec<&Entry<O, R>> = h.to_vec();
     rows.sort_by_key(|e| (e.client, e.call));
     let mut out = String::new();
     for e in rows {
@@ -207,6 +223,27 @@ pub fn check_bounded<M: Model>(
             history: shrink::<M>(h.to_vec(), max_states),
             original_len: h.len(),
         }),
+    }
+}
+
+/// Configurations the drivers let one history check explore before giving up (reported as
+/// not checkable, never as a pass). Histories of the built-in scenarios need far fewer.
+pub const DRIVER_BUDGET: usize = 2_000_000;
+
+/// Checks `h` and records the outcome as `clause`: a pass, a failure showing the shrunk
+/// offending history as a timeline, or not checkable when the search budget ran out.
+pub fn verdict<M: Model>(h: &[EntryOf<M>], clause: &'static str, c: &mut crate::scenarios::Checks) {
+    match check_bounded::<M>(h, DRIVER_BUDGET) {
+        Outcome::Linearizable => c.check(clause, true, String::new),
+        Outcome::Violation(v) => c.check(clause, false, || v.to_string()),
+        Outcome::Unknown { states } => c.not_checkable(
+            clause,
+            &format!(
+                "the linearizability search gave up after {states} configurations on a \
+                 {}-operation history",
+                h.len()
+            ),
+        ),
     }
 }
 
@@ -393,35 +430,44 @@ impl Bits {
     }
 }
 
-/// Drops operations one at a time while the history stays non-linearizable; stops when no
-/// single operation can be dropped, or when the budget is spent.
-fn shrink<M: Model>(mut h: Vec<Entry<M::Op, M::Res>>, budget: usize) -> Vec<Entry<M::Op, M::Res>> {
-    // Big histories: first try to cut to a window around the failure quickly by halving.
-    let mut spent = 0usize;
-    let fails = |h: &[Entry<M::Op, M::Res>], spent: &mut usize| -> bool {
-        *spent += 1;
-        matches!(search::<M>(h, budget), Search::Fail)
+/// The shortest failing prefix: the operations called up to some instant `T`, those still
+/// running at `T` made pending. Linearizability is prefix-closed (every prefix of a
+/// linearizable history is linearizable), so a failing prefix is a genuine witness, unlike an
+/// arbitrary subset (dropping an acquire would make a later release look wrong). Binary
+/// search over the call times, within the budget.
+fn shrink<M: Model>(h: Vec<EntryOf<M>>, budget: usize) -> Vec<EntryOf<M>> {
+    let mut calls: Vec<u64> = h.iter().map(|e| e.call).collect();
+    calls.sort_unstable();
+    calls.dedup();
+    let prefix = |t: u64| -> Vec<EntryOf<M>> {
+        h.iter()
+            .filter(|e| e.call <= t)
+            .map(|e| match e.ret {
+                Some(r) if r <= t => e.clone(),
+                _ => Entry {
+                    ret: None,
+                    res: None,
+                    ..e.clone()
+                },
+            })
+            .collect()
     };
-    let mut chunk = h.len() / 2;
-    while chunk >= 1 && spent < 10_000 {
-        let mut i = 0;
-        let mut progress = false;
-        while i < h.len() && spent < 10_000 {
-            let end = (i + chunk).min(h.len());
-            let mut cand = h.clone();
-            cand.drain(i..end);
-            if !cand.is_empty() && fails(&cand, &mut spent) {
-                h = cand;
-                progress = true;
-            } else {
-                i = end;
-            }
-        }
-        if !progress {
-            chunk /= 2;
+    // Invariant: prefix(calls[hi]) fails (the whole history, with every operation that
+    // returned after the last call pending, may pass: then keep the whole history).
+    let last = *calls.last().unwrap_or(&0);
+    if !matches!(search::<M>(&prefix(last), budget), Search::Fail) {
+        return h;
+    }
+    let (mut lo, mut hi) = (0usize, calls.len() - 1);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if matches!(search::<M>(&prefix(calls[mid]), budget), Search::Fail) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
         }
     }
-    h
+    prefix(calls[hi])
 }
 
 #[cfg(test)]

@@ -80,8 +80,33 @@ pub fn scenarios<L: LockApi>() -> Vec<Scenario<L>> {
             body: timeout_on_held,
             finish: no_finish,
         },
+        Scenario {
+            info: ScenarioInfo {
+                repeat: true,
+                ..info(HISTORY, &["LOCK-12", "LOCK-08"], history_workers)
+            },
+            body: history,
+            finish: no_finish,
+        },
     ]
 }
+
+/// Operation codes of [`HISTORY`]'s records ([`RawOp::op`](super::RawOp::op)); results are 1
+/// for `true` / `Ok`, 0 for `false` / `NotHeld`.
+pub mod op {
+    /// `acquire()`.
+    pub const ACQUIRE: u32 = 0;
+    /// `try_acquire()`.
+    pub const TRY_ACQUIRE: u32 = 1;
+    /// `acquire_timeout(d)`.
+    pub const ACQUIRE_TIMEOUT: u32 = 2;
+    /// `release()`.
+    pub const RELEASE: u32 = 3;
+}
+
+/// Most operations a worker records in [`HISTORY`] (the checker's search grows with the
+/// number of overlapping operations, not with the run's length, but the history is kept).
+pub const HISTORY_OPS: u32 = 400;
 
 /// One worker walks through every operation on a free and a held lock.
 pub const SEQUENTIAL: &str = "sequential";
@@ -95,6 +120,9 @@ pub const WAKE_ON_RELEASE: &str = "wake_on_release";
 pub const MUTUAL_EXCLUSION: &str = "mutual_exclusion";
 /// Worker 0 holds the lock while worker 1 times out on it.
 pub const TIMEOUT_ON_HELD: &str = "timeout_on_held";
+/// Up to 3 workers run a deterministic mix of every acquire form, releases and stray
+/// releases, recording each operation; the merged history must be linearizable (LOCK-12).
+pub const HISTORY: &str = "history";
 
 fn mutual_exclusion_finish(s: &Scratch, p: &Params, c: &mut Checks) {
     let v = s.violations.load(Acquire);
@@ -367,5 +395,69 @@ fn timeout_on_held<L: LockApi + ?Sized>(l: &L, s: &Scratch, me: usize, p: &Param
             )
         });
         s.step.store(2, Release);
+    }
+}
+
+/// Workers of [`HISTORY`]: up to 3; 2 under loom, where 3 workers with a blocking acquire
+/// each do not finish in minutes (mutual_exclusion covers 3 workers there).
+fn history_workers(p: &Params) -> usize {
+    if cfg!(twinsync_loom) {
+        2
+    } else {
+        p.workers.min(3)
+    }
+}
+
+/// A deterministic mix for worker `me`: each acquisition (any form) is followed by the same
+/// worker's release, and some releases are stray (by a worker that did not just acquire), so
+/// the lock never stays held while everyone waits: every acquisition is followed by a release
+/// that frees the lock or finds it already freed.
+fn history<L: LockApi + ?Sized>(l: &L, s: &Scratch, me: usize, p: &Params, c: &mut Checks) {
+    if HAS_CLOCK {
+        s.ready.fetch_add(1, Release);
+        spin_until(|| s.ready.load(Acquire) == history_workers(p) as u32);
+    }
+    let n = p.iters.min(HISTORY_OPS) as usize;
+    let release = |c: &mut Checks| {
+        let t = super::now();
+        let r = l.release();
+        c.record(me, t, op::RELEASE, 0, u64::from(r.is_ok()));
+    };
+    for i in 0..n {
+        let pick = (me * 5 + i * 3 + i / 7) % 8;
+        let t = super::now();
+        let got = match pick {
+            0..=2 => {
+                let ok = l.try_acquire();
+                c.record(me, t, op::TRY_ACQUIRE, 0, u64::from(ok));
+                ok
+            }
+            3 | 4 => {
+                l.acquire();
+                c.record(me, t, op::ACQUIRE, 0, 1);
+                true
+            }
+            5 => match l.acquire_timeout(Duration::from_micros(50)) {
+                Ok(ok) => {
+                    c.record(me, t, op::ACQUIRE_TIMEOUT, 0, u64::from(ok));
+                    ok
+                }
+                Err(e) => {
+                    c.check("LOCK-12", false, || format!("acquire_timeout(50 us): {e}"));
+                    return;
+                }
+            },
+            _ => {
+                // A stray release: by a worker that holds nothing (it may free another's
+                // hold, which Lock allows, or find the lock free).
+                let r = l.release();
+                c.record(me, t, op::RELEASE, 0, u64::from(r.is_ok()));
+                false
+            }
+        };
+        if got {
+            yield_now();
+            release(c);
+        }
     }
 }

@@ -42,6 +42,56 @@ pub const NO_CLOCK: &str = "no clock in the model (the result was checked, the w
 pub struct Checks {
     /// (clause, outcome), in the order checked. A clause may appear several times.
     pub items: Vec<(&'static str, Status)>,
+    /// Operations recorded for the linearizability check (see [`Checks::record`]).
+    pub history: Vec<RawOp>,
+}
+
+/// One recorded operation, in a family-neutral encoding: the family's history check decodes
+/// `op`, `arg` and `res` (see [`Family::check_history`](crate::family::Family::check_history)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawOp {
+    /// The worker that called it.
+    pub client: u32,
+    /// Call time ([`now`]).
+    pub call: u64,
+    /// Return time ([`now`]), or [`PENDING`] if it never returned.
+    pub ret: u64,
+    /// Operation code (family-defined).
+    pub op: u32,
+    /// Operation argument (family-defined; e.g. a value put in a queue).
+    pub arg: u64,
+    /// Result (family-defined).
+    pub res: u64,
+}
+
+/// [`RawOp::ret`] of an operation that never returned.
+pub const PENDING: u64 = u64::MAX;
+
+/// A timestamp for histories: `CLOCK_MONOTONIC` nanoseconds in a normal build (system-wide,
+/// so histories of several processes merge); under loom and shuttle, which have no clock, a
+/// global logical clock that ticks at every call, which respects the real-time order of the
+/// model's operations.
+pub fn now() -> u64 {
+    #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime writes one timespec to the valid, exclusive pointer we pass;
+        // CLOCK_MONOTONIC is always supported on Linux.
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+        (ts.tv_sec as u64)
+            .wrapping_mul(1_000_000_000)
+            .wrapping_add(ts.tv_nsec as u64)
+    }
+    #[cfg(any(twinsync_loom, twinsync_shuttle))]
+    {
+        // A plain std atomic, outside the model: the checkers run one model thread at a time,
+        // so its order is the execution's order, and it must not add happens-before edges.
+        static CLOCK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        CLOCK.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 impl Checks {
@@ -93,6 +143,21 @@ impl Checks {
     /// Appends another worker's outcomes.
     pub fn merge(&mut self, other: Checks) {
         self.items.extend(other.items);
+        self.history.extend(other.history);
+    }
+
+    /// Records an operation for the linearizability check: `call` taken with [`now`] before
+    /// calling, the return time taken here.
+    pub fn record(&mut self, client: usize, call: u64, op: u32, arg: u64, res: u64) {
+        let ret = now();
+        self.history.push(RawOp {
+            client: client as u32,
+            call,
+            ret,
+            op,
+            arg,
+            res,
+        });
     }
 
     /// The first failure, tagged with its clause: `"[LOCK-07] ..."`.

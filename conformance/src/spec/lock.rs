@@ -81,6 +81,13 @@ pub const CLAUSES: &[Clause] = &[
                are visible in the next",
         python: Python::Beyond("Python's GIL hides it; in Rust it is a memory-ordering duty"),
     },
+    Clause {
+        id: "LOCK-12",
+        text: "linearizable: the operations recorded by concurrent workers (every acquire \
+               form, releases, releases by non-holders) have an order, each within its call \
+               and return, that the sequential model explains",
+        python: Python::Beyond("Python specifies no concurrent history semantics"),
+    },
 ];
 
 /// How a guard is taken by [`LockOp::Guard`].

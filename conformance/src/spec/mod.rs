@@ -5,8 +5,13 @@
 //! implementations and drivers. A **model** is a pure state machine (state, operation,
 //! result) in which a blocking operation is *enabled* only when it can complete.
 
+pub mod barrier;
+pub mod condition;
+pub mod event;
 pub mod lock;
 pub mod rlock;
+pub mod rwlock;
+pub mod semaphore;
 
 /// How a clause relates to Python's `threading` module.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,7 +37,16 @@ pub struct Clause {
 
 /// Each primitive's clause catalog, in report order. A new primitive's spec module adds its
 /// `CLAUSES` here.
-pub const CATALOGS: &[&[Clause]] = &[lock::CLAUSES, rlock::CLAUSES];
+pub const CATALOGS: &[&[Clause]] = &[
+    lock::CLAUSES,
+    rlock::CLAUSES,
+    semaphore::CLAUSES,
+    semaphore::BOUNDED_CLAUSES,
+    barrier::CLAUSES,
+    rwlock::CLAUSES,
+    condition::CLAUSES,
+    event::CLAUSES,
+];
 
 /// Every clause of every primitive, in report order.
 pub fn all_clauses() -> impl Iterator<Item = &'static Clause> {

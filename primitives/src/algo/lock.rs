@@ -24,6 +24,7 @@
 use crate::sync::atomic::{AtomicU32, Ordering::*};
 use crate::sync::futex::{self, Scope, Wait};
 use crate::sync::hint::{spin_loop, SPIN_LIMIT};
+use crate::sync::mutant;
 use crate::sys::time::Deadline;
 use crate::Error;
 
@@ -63,7 +64,20 @@ impl LockState {
     #[inline]
     pub fn try_acquire(&self) -> bool {
         let me = crate::sync::current_id();
-        self.word.compare_exchange(0, me, Acquire, Relaxed).is_ok()
+        if mutant::active("lock.split_acquire") {
+            // MUTANT: a read-modify-write split into a load and a store.
+            if self.word.load(Acquire) != 0 {
+                return false;
+            }
+            self.word.store(me, Relaxed);
+            return true;
+        }
+        let success = if mutant::active("lock.relaxed_acquire") {
+            Relaxed // MUTANT: the acquiring CAS loses its Acquire ordering.
+        } else {
+            Acquire
+        };
+        self.word.compare_exchange(0, me, success, Relaxed).is_ok()
     }
 
     /// Acquires, waiting until `deadline` (`None` = forever). Returns false on timeout.
@@ -88,10 +102,12 @@ impl LockState {
             if is_free(w) {
                 // Take it with WAITERS set: we cannot know whether others sleep (invariant 2),
                 // so our release must wake one to be safe.
-                match self
-                    .word
-                    .compare_exchange(w, me | WAITERS, Acquire, Relaxed)
-                {
+                let take = if mutant::active("lock.take_without_waiters") {
+                    me // MUTANT: drops other sleepers' announcement.
+                } else {
+                    me | WAITERS
+                };
+                match self.word.compare_exchange(w, take, Acquire, Relaxed) {
                     Ok(_) => return true,
                     Err(now) => {
                         w = now;
@@ -99,8 +115,9 @@ impl LockState {
                     }
                 }
             }
-            if w & WAITERS == 0 {
-                // Announce ourselves before sleeping (invariant 2).
+            if w & WAITERS == 0 && !mutant::active("lock.no_announce") {
+                // Announce ourselves before sleeping (invariant 2). (MUTANT no_announce: sleep
+                // without announcing.)
                 if let Err(now) = self.word.compare_exchange(w, w | WAITERS, Relaxed, Relaxed) {
                     w = now;
                     continue;
@@ -121,13 +138,26 @@ impl LockState {
     /// [`Error::NotHeld`] if the lock was free; the state is unchanged then.
     #[inline]
     pub fn release(&self, scope: Scope) -> Result<(), Error> {
-        let prev = self.word.swap(0, Release);
+        let ordering = if mutant::active("lock.relaxed_release") {
+            Relaxed // MUTANT: the releasing store loses its Release ordering.
+        } else {
+            Release
+        };
+        let prev = self.word.swap(0, ordering);
         if is_free(prev) {
+            if mutant::active("lock.release_free_ok") {
+                return Ok(()); // MUTANT: releasing a free lock is accepted.
+            }
             return Err(Error::NotHeld);
         }
-        if prev & WAITERS != 0 {
+        if prev & WAITERS != 0 && !mutant::active("lock.missing_wake") {
             // Waking one is enough: it takes the lock with WAITERS set, so its release wakes
-            // the next sleeper in turn.
+            // the next sleeper in turn. (MUTANT missing_wake: no wake.)
+            let scope = if mutant::active("lock.private_futex") {
+                Scope::Private // MUTANT: a private wake cannot reach a shared waiter.
+            } else {
+                scope
+            };
             futex::wake(&self.word, 1, scope);
         }
         Ok(())

@@ -5,5 +5,10 @@
 //! mapping). The version passes only the futex [`Scope`](crate::sync::futex::Scope). No file
 //! here contains an `unsafe` block or a system call.
 
+pub mod barrier;
+pub mod condition;
+pub mod event;
 pub mod lock;
 pub mod rlock;
+pub mod rwlock;
+pub mod semaphore;

@@ -6,10 +6,25 @@
 //! primitive's algorithm state, so that the thread and process versions share every line of
 //! it and differ only in the futex scope they pass.
 
+mod barrier;
+mod condition;
+mod event;
 mod lock;
 mod rlock;
+mod rwlock;
+mod semaphore;
 
+pub(crate) use barrier::{impl_barrier_api, BarrierLocal};
+pub use barrier::{BarrierApi, BarrierFn};
+pub(crate) use condition::{impl_condition_api, impl_condition_lock};
+pub use condition::{ConditionApi, ConditionGuard, ConditionLock};
+pub(crate) use event::impl_event_api;
+pub use event::EventApi;
 pub(crate) use lock::impl_lock_api;
 pub use lock::{LockApi, LockGuard};
 pub(crate) use rlock::impl_rlock_api;
 pub use rlock::{RLockApi, RLockGuard};
+pub(crate) use rwlock::impl_rwlock_api;
+pub use rwlock::{ReadGuard, RwLockApi, WriteGuard};
+pub(crate) use semaphore::impl_semaphore_api;
+pub use semaphore::{SemaphoreApi, SemaphoreGuard};

@@ -85,6 +85,7 @@ impl Lock {
 }
 
 impl_lock_api!(Lock, Scope::Shared);
+crate::api::impl_condition_lock!(lock: Lock, Scope::Shared);
 
 impl fmt::Debug for Lock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -4,12 +4,22 @@
 //! created with `fork`) or named (`create` / `open`, for unrelated processes, or for children
 //! started with the spawn method). A named segment begins with a checked [header](Header).
 
+mod barrier;
+mod condition;
+mod event;
 mod lock;
 mod rlock;
+mod rwlock;
+mod semaphore;
 mod shared;
 
+pub use barrier::Barrier;
+pub use condition::{Condition, ProcessLock};
+pub use event::Event;
 pub use lock::Lock;
 pub use rlock::RLock;
+pub use rwlock::RwLock;
+pub use semaphore::{BoundedSemaphore, Semaphore};
 pub use shared::{Header, Shared, ShmSafe, ABI_VERSION, HEADER_SIZE, MAGIC};
 
 /// Kind tag of a Lock segment (`b"LOCK"`).

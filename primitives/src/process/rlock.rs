@@ -82,12 +82,13 @@ impl RLock {
         self.shared.name()
     }
 
-    pub(crate) fn rlock_state(&self) -> &RLockState {
+    fn rlock_state(&self) -> &RLockState {
         &self.shared
     }
 }
 
 impl_rlock_api!(RLock, Scope::Shared);
+crate::api::impl_condition_lock!(rlock: RLock, Scope::Shared);
 
 impl fmt::Debug for RLock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -165,3 +165,33 @@ pub fn current_id() -> u32 {
     #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
     return crate::sys::tid::current();
 }
+
+/// Seeded bugs for mutation testing (`cargo xtask mutants`).
+///
+/// With the crate feature `mutants`, [`active`](mutant::active) is true for the one mutant
+/// named by the environment variable `TWINSYNC_MUTANT` (read once); algorithms test it at
+/// their mutation points (`if mutant::active("lock.missing_wake") { ... }`). Without the
+/// feature it is a constant `false` and every mutation point compiles away. The catalog of
+/// mutants, with what each breaks, is in `xtask/src/mutants.rs`.
+pub mod mutant {
+    /// Whether the mutant `name` is switched on in this process.
+    #[cfg(feature = "mutants")]
+    pub fn active(name: &str) -> bool {
+        static ACTIVE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+        ACTIVE
+            .get_or_init(|| std::env::var("TWINSYNC_MUTANT").ok())
+            .as_deref()
+            == Some(name)
+    }
+
+    /// Whether the mutant `name` is switched on: never, without the `mutants` feature.
+    ///
+    /// ```
+    /// assert!(!twinsync::sync::mutant::active("lock.missing_wake"));
+    /// ```
+    #[cfg(not(feature = "mutants"))]
+    #[inline(always)]
+    pub const fn active(_name: &str) -> bool {
+        false
+    }
+}

@@ -39,6 +39,7 @@ impl Lock {
 }
 
 impl_lock_api!(Lock, Scope::Private);
+crate::api::impl_condition_lock!(lock: Lock, Scope::Private);
 
 impl fmt::Debug for Lock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

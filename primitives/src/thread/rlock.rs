@@ -35,12 +35,13 @@ impl RLock {
         }
     }
 
-    pub(crate) fn rlock_state(&self) -> &RLockState {
+    fn rlock_state(&self) -> &RLockState {
         &self.state
     }
 }
 
 impl_rlock_api!(RLock, Scope::Private);
+crate::api::impl_condition_lock!(rlock: RLock, Scope::Private);
 
 impl fmt::Debug for RLock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
