@@ -4,6 +4,7 @@
 //! | primitive | thread version | process version | methods |
 //! |---|---|---|---|
 //! | Lock | [`thread::Lock`] | [`process::Lock`] | [`LockApi`] |
+//! | Queue | [`thread::Queue`] | [`process::Queue`] | [`QueueApi`] |
 //!
 //! (More primitives arrive in later releases; each follows the same pattern.)
 //!
@@ -49,5 +50,6 @@ pub mod thread;
 pub mod worker;
 
 pub use api::{LockApi, LockGuard};
+pub use api::{PutError, QueueApi};
 pub use error::{Error, SegmentError};
 pub use sys::time::TIMEOUT_MAX;

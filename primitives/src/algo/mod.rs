@@ -6,3 +6,5 @@
 //! here contains an `unsafe` block or a system call.
 
 pub mod lock;
+pub mod queue;
+pub mod signal;

@@ -7,6 +7,9 @@
 //! it and differ only in the futex scope they pass.
 
 mod lock;
+mod queue;
 
 pub(crate) use lock::impl_lock_api;
 pub use lock::{LockApi, LockGuard};
+pub(crate) use queue::{impl_queue_api, Ring};
+pub use queue::{PutError, QueueApi};

@@ -4,5 +4,8 @@
 //! same methods as its process version, through the primitive's trait in the crate root.
 
 mod lock;
+mod queue;
+mod ring;
 
 pub use lock::Lock;
+pub use queue::Queue;
