@@ -1,6 +1,7 @@
 //! Queue: behaviour of both versions through one set of generic checks (sequential
-//! semantics, close, task_done/join, timeouts, index wrap-around, MPMC stress), plus the
-//! algorithm alone across the `u32` wrap of its positions.
+//! semantics, close, task_done/join, timeouts, index wrap-around, MPMC stress), the algorithm
+//! alone across the `u32` wrap of its positions, and the process version's own cases:
+//! message size limits, codec errors, forked and spawned processes.
 //!
 //! No sleep is used as synchronization: threads meet through the queue itself or a
 //! `std::sync::Barrier`; only timeouts are measured.
@@ -12,8 +13,10 @@ use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use twinsync::algo::queue::{Patience, QueueState};
+use twinsync::process::{self, Raw};
 use twinsync::sync::atomic::AtomicU32;
 use twinsync::sync::futex::Scope;
+use twinsync::worker::{Exit, Kind, StartMethod, Worker};
 use twinsync::{thread, Error, QueueApi};
 
 const SHORT: Duration = Duration::from_millis(20);
@@ -295,6 +298,221 @@ fn thread_queue_drops_remaining_items() {
     assert_eq!(std::sync::Arc::strong_count(&item), 2);
     drop(q);
     assert_eq!(std::sync::Arc::strong_count(&item), 1, "queued item leaked");
+}
+
+// ---- process version ----------------------------------------------------------------------
+
+fn pq(capacity: usize) -> process::Queue<u64> {
+    process::Queue::new(capacity, 16).unwrap()
+}
+
+#[test]
+fn process_basics() {
+    basics(&pq(3));
+}
+
+#[test]
+fn process_close() {
+    close_semantics(&pq(4));
+}
+
+#[test]
+fn process_tasks() {
+    tasks(&pq(4));
+}
+
+#[test]
+fn process_laps() {
+    for cap in [1, 3, 7, 100] {
+        laps(&pq(cap));
+    }
+}
+
+#[test]
+fn process_bad_sizes_are_refused() {
+    for (cap, max, arg) in [
+        (0, 8, "capacity"),
+        (1 << 29, 8, "capacity"),
+        (4, (1 << 30) + 1, "max_message"),
+        (1 << 28, 1 << 30, "capacity"),
+    ] {
+        match process::Queue::<u64>::new(cap, max) {
+            Err(Error::InvalidArgument { name, .. }) => assert_eq!(name, arg),
+            r => panic!("({cap}, {max}): expected InvalidArgument, got {r:?}"),
+        }
+    }
+}
+
+#[test]
+fn process_mpmc_threads() {
+    mpmc(&pq(3), 3, 2, 10_000);
+    mpmc(&pq(1), 2, 2, 3_000);
+}
+
+#[test]
+fn process_close_wakes_blocked() {
+    close_wakes_blocked(&pq(2), &pq(2));
+}
+
+#[test]
+fn process_handoff_and_join() {
+    handoff_and_join(&pq(1));
+}
+
+#[test]
+fn oversized_message_is_refused_with_the_queue_intact() {
+    let q: process::Queue<Vec<u8>, Raw> = process::Queue::new(4, 8).unwrap();
+    assert_eq!(q.max_message(), 8);
+    q.put(vec![1]).unwrap();
+    q.put(vec![]).unwrap(); // an empty message is a message
+    for e in [
+        q.put(vec![9; 9]).unwrap_err(),
+        q.try_put(vec![9; 9]).unwrap_err(),
+        q.put_timeout(vec![9; 9], SHORT).unwrap_err(),
+    ] {
+        assert!(
+            matches!(e.error, Error::MessageTooLarge { size: 9, max: 8 }),
+            "{e}"
+        );
+        assert_eq!(e.item, vec![9; 9]);
+    }
+    q.put(vec![2; 8]).unwrap(); // exactly the maximum
+    assert_eq!(q.len(), 3);
+    assert_eq!(q.get().unwrap(), vec![1]);
+    assert_eq!(q.get().unwrap(), Vec::<u8>::new());
+    assert_eq!(q.get().unwrap(), vec![2; 8]);
+    assert_eq!(q.unfinished_tasks(), 3, "a refused put counted as a task");
+
+    // With the default codec the limit applies to the encoded size (a length byte + 4).
+    let s: process::Queue<String> = process::Queue::new(2, 4).unwrap();
+    let e = s.put("abcd".into()).unwrap_err();
+    assert!(matches!(
+        e.error,
+        Error::MessageTooLarge { size: 5, max: 4 }
+    ));
+    s.put("abc".into()).unwrap();
+    assert_eq!(s.get().unwrap(), "abc");
+}
+
+#[test]
+#[serial_test::serial(shm)]
+fn undecodable_messages_are_codec_errors_and_consumed() {
+    let name = process::unique_name("tw-queue-test").unwrap();
+    let raw: process::Queue<Vec<u8>, Raw> = process::Queue::create(&name, 4, 8).unwrap();
+    let typed: process::Queue<bool> = process::Queue::open(&name).unwrap();
+    process::unlink(&name).unwrap();
+    assert_eq!((typed.capacity(), typed.max_message()), (4, 8));
+    raw.put(vec![2]).unwrap(); // not a bool
+    raw.put(vec![1, 0]).unwrap(); // a bool and a byte left over
+    raw.put(vec![1]).unwrap();
+    assert!(matches!(typed.get(), Err(Error::Codec { .. })));
+    assert!(matches!(typed.get(), Err(Error::Codec { .. })));
+    assert!(typed.get().unwrap());
+    assert!(typed.is_empty());
+}
+
+/// Two forked producers and the parent as consumer; then a forked consumer that marks each
+/// item done while the parent joins.
+#[test]
+#[serial_test::serial(shm)]
+fn forked_processes_share_an_anonymous_queue() {
+    const N: u64 = 3_000;
+    let q = pq(8);
+    let producers: Vec<Worker> = (0..2u64)
+        .map(|p| {
+            let q = &q;
+            // SAFETY: the child puts (postcard allocates: glibc's fork leaves malloc usable)
+            // and takes no lock another parent thread could hold.
+            unsafe {
+                Worker::fork(move || {
+                    for i in 0..N {
+                        q.put(p << 32 | i).unwrap();
+                    }
+                })
+            }
+            .unwrap()
+        })
+        .collect();
+    let mut last = [None; 2];
+    for _ in 0..2 * N {
+        let v = q.get().unwrap();
+        let (p, i) = ((v >> 32) as usize, v & 0xffff_ffff);
+        assert!(
+            last[p].is_none_or(|l| l + 1 == i),
+            "producer {p}: {last:?} then {i}"
+        );
+        last[p] = Some(i);
+    }
+    for w in producers {
+        assert_eq!(w.join().unwrap(), Exit::Ok);
+    }
+    assert!(q.is_empty());
+    for _ in 0..2 * N {
+        q.task_done().unwrap();
+    }
+
+    // SAFETY: as above.
+    let consumer = unsafe {
+        Worker::fork(|| {
+            for i in 0..N {
+                assert_eq!(q.get().unwrap(), i);
+                q.task_done().unwrap();
+            }
+        })
+    }
+    .unwrap();
+    for i in 0..N {
+        q.put(i).unwrap();
+    }
+    q.join(); // returns once the child marked every item done
+    assert_eq!(q.unfinished_tasks(), 0);
+    assert_eq!(consumer.join().unwrap(), Exit::Ok);
+}
+
+/// Spawned worker: opens the queues named `<arg>-req` and `<arg>-resp`, answers every request
+/// with its double until the request queue is closed and drained, then closes the responses.
+fn double(arg: &[u8]) {
+    let base = std::str::from_utf8(arg).unwrap();
+    let req: process::Queue<u64> = process::Queue::open(&format!("{base}-req")).unwrap();
+    let resp: process::Queue<u64> = process::Queue::open(&format!("{base}-resp")).unwrap();
+    loop {
+        match req.get() {
+            Ok(v) => resp.put(2 * v).unwrap(),
+            Err(Error::Closed) => break,
+            Err(e) => panic!("get: {e}"),
+        }
+    }
+    resp.close();
+}
+twinsync::entry_point!(static DOUBLE = double);
+
+#[test]
+#[serial_test::serial(shm)]
+fn spawned_process_answers_through_named_queues() {
+    const N: u64 = 2_000;
+    let base = process::unique_name("tw-queue-test").unwrap();
+    let (rq, rs) = (format!("{base}-req"), format!("{base}-resp"));
+    let req: process::Queue<u64> = process::Queue::create(&rq, 4, 16).unwrap();
+    let resp: process::Queue<u64> = process::Queue::create(&rs, 4, 16).unwrap();
+    let w = Worker::start(Kind::Process(StartMethod::Spawn), &DOUBLE, base.as_bytes()).unwrap();
+    let answers = std::thread::scope(|s| {
+        let reader = s.spawn(|| {
+            let mut got = Vec::new();
+            while let Ok(v) = resp.get() {
+                got.push(v);
+            }
+            got
+        });
+        for i in 0..N {
+            req.put(i).unwrap();
+        }
+        req.close();
+        reader.join().unwrap()
+    });
+    assert_eq!(w.join().unwrap(), Exit::Ok);
+    process::unlink(&rq).unwrap();
+    process::unlink(&rs).unwrap();
+    assert_eq!(answers, (0..N).map(|i| 2 * i).collect::<Vec<_>>());
 }
 
 // ---- the algorithm across the u32 wrap -----------------------------------------------------

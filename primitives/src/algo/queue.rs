@@ -73,7 +73,7 @@ pub enum Patience<'a> {
     Forever,
 }
 
-/// Deliberate bugs for the checkers' negative controls. Only [`QueueState::set_fault`], which
+/// Deliberate bugs for the checkers' negative controls. Only `QueueState::set_fault`, which
 /// exists only in checker builds, can select one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Fault {

@@ -4,10 +4,16 @@
 //! created with `fork`) or named (`create` / `open`, for unrelated processes, or for children
 //! started with the spawn method). A named segment begins with a checked [header](Header).
 
+mod codec;
 mod lock;
+mod queue;
+mod ring;
 mod shared;
 
+pub use codec::{Codec, Postcard, Raw};
 pub use lock::Lock;
+pub use queue::Queue;
+pub use ring::MAX_MESSAGE;
 pub use shared::{Header, Shared, ShmSafe, ABI_VERSION, HEADER_SIZE, MAGIC};
 
 /// Kind tag of a Lock segment (`b"LOCK"`).
