@@ -5,6 +5,7 @@
 //! |---|---|---|---|
 //! | Lock | [`thread::Lock`] | [`process::Lock`] | [`LockApi`] |
 //! | Queue | [`thread::Queue`] | [`process::Queue`] | [`QueueApi`] |
+//! | Pipe | [`thread::Pipe`] | [`process::Pipe`] | [`ConnectionApi`] |
 //!
 //! (More primitives arrive in later releases; each follows the same pattern.)
 //!
@@ -49,7 +50,7 @@ pub mod sys;
 pub mod thread;
 pub mod worker;
 
+pub use api::{ConnectionApi, PutError, QueueApi};
 pub use api::{LockApi, LockGuard};
-pub use api::{PutError, QueueApi};
 pub use error::{Error, SegmentError};
 pub use sys::time::TIMEOUT_MAX;

@@ -6,5 +6,6 @@
 //! here contains an `unsafe` block or a system call.
 
 pub mod lock;
+pub mod pipe;
 pub mod queue;
 pub mod signal;

@@ -82,6 +82,8 @@ pub enum Fault {
     None,
     /// A put does not wake a sleeping getter.
     PutForgetsWake,
+    /// Close does not wake sleeping getters.
+    CloseForgetsWake,
 }
 
 /// One attempt's outcome.
@@ -463,7 +465,9 @@ impl QueueState {
     pub fn close(&self, scope: Scope) -> bool {
         let prev = self.tail.fetch_or(self.mark, SeqCst);
         // Everyone must re-check: getters may now be at the end, putters are refused.
-        self.not_empty.notify(u32::MAX, scope);
+        if !self.faulty(Fault::CloseForgetsWake) {
+            self.not_empty.notify(u32::MAX, scope);
+        }
         self.not_full.notify(u32::MAX, scope);
         prev & self.mark == 0
     }

@@ -7,9 +7,12 @@
 //! it and differ only in the futex scope they pass.
 
 mod lock;
+mod pipe;
 mod queue;
 
 pub(crate) use lock::impl_lock_api;
 pub use lock::{LockApi, LockGuard};
+pub(crate) use pipe::impl_connection_api;
+pub use pipe::ConnectionApi;
 pub(crate) use queue::{impl_queue_api, Ring};
 pub use queue::{PutError, QueueApi};

@@ -193,6 +193,8 @@ pub(crate) trait Ring<T> {
     fn put(&self, item: T, patience: Patience<'_>) -> Result<(), PutError<T>>;
     /// Gets an item within `patience`.
     fn get(&self, patience: Patience<'_>) -> Result<T, Error>;
+    /// Waits within `patience` until an item is ready or the ring is closed and drained.
+    fn poll(&self, patience: Patience<'_>) -> bool;
     /// Closes the ring.
     fn close(&self);
     /// Marks a gotten item done.

@@ -6,12 +6,14 @@
 
 mod codec;
 mod lock;
+mod pipe;
 mod queue;
 mod ring;
 mod shared;
 
 pub use codec::{Codec, Postcard, Raw};
 pub use lock::Lock;
+pub use pipe::{Connection, Pipe};
 pub use queue::Queue;
 pub use ring::MAX_MESSAGE;
 pub use shared::{Header, Shared, ShmSafe, ABI_VERSION, HEADER_SIZE, MAGIC};

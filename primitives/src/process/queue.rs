@@ -4,11 +4,10 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use super::codec::{Codec, Postcard};
-use super::ring::{Coded, RingLayout, RingPlace, MAX_MESSAGE};
+use super::ring::{Coded, RingLayout, RingPlace};
 use super::{Shared, ShmSafe, KIND_QUEUE};
-use crate::algo::queue::{QueueState, MAX_CAPACITY};
+use crate::algo::queue::QueueState;
 use crate::api::{impl_queue_api, Ring};
-use crate::error::SegmentError;
 use crate::Error;
 
 /// The fixed part of a Queue segment; the ring follows in the trailing region.
@@ -77,22 +76,14 @@ impl<T, C: Codec<T>> Queue<T, C> {
 
     /// Sets the ring's stamps before the segment is published.
     fn init(s: &Shared<QueueSegment>, layout: RingLayout) {
-        if let Some(place) = RingPlace::locate(s.trailing_ptr(), s.trailing_len(), layout, 0) {
+        if let Ok(place) = RingPlace::in_segment(s, layout, 0, 1) {
             // SAFETY: `s` is mapped while this runs, and nobody else sees it yet.
             unsafe { place.ring(&s.queue) }.init();
         }
     }
 
     fn attach(shared: Shared<QueueSegment>, layout: RingLayout) -> Result<Self, Error> {
-        let truncated = || Error::Segment {
-            name: shared.name().unwrap_or_default().to_owned(),
-            error: SegmentError::Truncated {
-                size: Shared::<QueueSegment>::TRAILING_OFFSET + shared.trailing_len(),
-                needed: Shared::<QueueSegment>::TRAILING_OFFSET + layout.size,
-            },
-        };
-        let place = RingPlace::locate(shared.trailing_ptr(), shared.trailing_len(), layout, 0)
-            .ok_or_else(truncated)?;
+        let place = RingPlace::in_segment(&shared, layout, 0, 1)?;
         Ok(Queue {
             shared,
             place,
@@ -137,18 +128,7 @@ impl<T, C: Codec<T>> Queue<T, C> {
     /// of range or inconsistent; [`SegmentError::Truncated`] when the ring does not fit.
     pub fn open(name: &str) -> Result<Self, Error> {
         let shared = Shared::<QueueSegment>::open(name)?;
-        let (capacity, max) = (shared.queue.capacity(), shared.max_message);
-        let layout = usize::try_from(max)
-            .ok()
-            .and_then(|m| RingLayout::new(capacity, m).ok())
-            .filter(|l| shared.queue.is_consistent(l.capacity))
-            .ok_or_else(|| Error::Segment {
-                name: name.to_owned(),
-                error: SegmentError::WrongLayout {
-                    found: (capacity as u32, max.min(u64::from(u32::MAX)) as u32),
-                    expected: (MAX_CAPACITY, MAX_MESSAGE as u32),
-                },
-            })?;
+        let layout = RingLayout::recorded(name, &[&shared.queue], shared.max_message)?;
         Self::attach(shared, layout)
     }
 

@@ -19,8 +19,10 @@ use std::marker::PhantomData;
 use std::ptr;
 
 use super::codec::Codec;
+use super::{Shared, ShmSafe};
 use crate::algo::queue::{Patience, QueueState, MAX_CAPACITY};
 use crate::api::{PutError, Ring};
+use crate::error::SegmentError;
 use crate::sync::atomic::AtomicU32;
 use crate::sync::futex::Scope;
 use crate::Error;
@@ -80,6 +82,35 @@ impl RingLayout {
             size,
         })
     }
+
+    /// The layout an attached segment records: the capacity of `states[0]` and `max_message`,
+    /// read from shared memory and so untrusted, checked for range and against every state.
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::WrongLayout`] with `found: (capacity, max_message)` (saturated to
+    /// `u32`) and the maxima as `expected`.
+    pub(crate) fn recorded(
+        name: &str,
+        states: &[&QueueState],
+        max_message: u64,
+    ) -> Result<Self, Error> {
+        let capacity = states[0].capacity();
+        usize::try_from(max_message)
+            .ok()
+            .and_then(|m| RingLayout::new(capacity, m).ok())
+            .filter(|l| states.iter().all(|s| s.is_consistent(l.capacity)))
+            .ok_or_else(|| Error::Segment {
+                name: name.to_owned(),
+                error: SegmentError::WrongLayout {
+                    found: (
+                        capacity.min(u32::MAX as usize) as u32,
+                        max_message.min(u64::from(u32::MAX)) as u32,
+                    ),
+                    expected: (MAX_CAPACITY, MAX_MESSAGE as u32),
+                },
+            })
+    }
 }
 
 /// Where ring `n` lies in a mapped trailing region; checked once, used for every operation.
@@ -108,6 +139,29 @@ impl RingPlace {
             stamps: base.wrapping_add(start).cast(),
             slots: base.wrapping_add(start + layout.stamps_bytes),
             layout,
+        })
+    }
+
+    /// Ring `n` of `rings` rings laid out by `layout` in `shared`'s trailing region.
+    ///
+    /// # Errors
+    ///
+    /// [`SegmentError::Truncated`] when they do not fit.
+    pub(crate) fn in_segment<S: ShmSafe>(
+        shared: &Shared<S>,
+        layout: RingLayout,
+        n: usize,
+        rings: usize,
+    ) -> Result<Self, Error> {
+        let offset = Shared::<S>::TRAILING_OFFSET;
+        Self::locate(shared.trailing_ptr(), shared.trailing_len(), layout, n).ok_or_else(|| {
+            Error::Segment {
+                name: shared.name().unwrap_or_default().to_owned(),
+                error: SegmentError::Truncated {
+                    size: offset + shared.trailing_len(),
+                    needed: offset.saturating_add(layout.size.saturating_mul(rings)),
+                },
+            }
         })
     }
 
@@ -239,6 +293,12 @@ impl<T, C: Codec<T>> Ring<T> for Coded<'_, T, C> {
 
     fn get(&self, patience: Patience<'_>) -> Result<T, Error> {
         C::decode(self.bytes.get_bytes(patience)?)
+    }
+
+    fn poll(&self, patience: Patience<'_>) -> bool {
+        self.bytes
+            .state
+            .poll(self.bytes.stamps, patience, Scope::Shared)
     }
 
     fn close(&self) {

@@ -4,8 +4,10 @@
 //! same methods as its process version, through the primitive's trait in the crate root.
 
 mod lock;
+mod pipe;
 mod queue;
 mod ring;
 
 pub use lock::Lock;
+pub use pipe::{Connection, Pipe};
 pub use queue::Queue;

@@ -82,6 +82,10 @@ impl<T> Ring<T> for HeapRing<T> {
         self.state.get(&self.stamps, read, patience, Scope::Private)
     }
 
+    fn poll(&self, patience: Patience<'_>) -> bool {
+        self.state.poll(&self.stamps, patience, Scope::Private)
+    }
+
     fn close(&self) {
         self.state.close(Scope::Private);
     }
