@@ -6,6 +6,7 @@
 //! result) in which a blocking operation is *enabled* only when it can complete.
 
 pub mod lock;
+pub mod pipe;
 pub mod queue;
 
 /// How a clause relates to Python's `threading` module.
@@ -32,7 +33,7 @@ pub struct Clause {
 
 /// Each primitive's clause catalog, in report order. A new primitive's spec module adds its
 /// `CLAUSES` here.
-pub const CATALOGS: &[&[Clause]] = &[lock::CLAUSES, queue::CLAUSES];
+pub const CATALOGS: &[&[Clause]] = &[lock::CLAUSES, queue::CLAUSES, pipe::CLAUSES];
 
 /// Every clause of every primitive, in report order.
 pub fn all_clauses() -> impl Iterator<Item = &'static Clause> {
