@@ -387,3 +387,14 @@ fn named_pipe_refusals() {
         })
     ));
 }
+
+// ---- Send and Sync -------------------------------------------------------------------------
+
+#[test]
+fn connections_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<thread::Connection<String>>();
+    send_sync::<thread::Connection<std::cell::Cell<u8>>>(); // Send, not Sync: still Sync
+    send_sync::<process::Connection<String>>();
+    send_sync::<PConn>();
+}

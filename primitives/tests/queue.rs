@@ -571,3 +571,15 @@ fn algorithm_crosses_the_u32_wrap() {
         wrap_u32(cap, 3);
     }
 }
+
+// ---- Send and Sync -------------------------------------------------------------------------
+
+#[test]
+fn queues_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<thread::Queue<String>>();
+    send_sync::<thread::Queue<std::sync::mpsc::Sender<u8>>>(); // Send, not Sync: still Sync
+    send_sync::<process::Queue<String>>();
+    send_sync::<process::Queue<std::rc::Rc<u8>>>(); // holds messages, never an Rc
+    send_sync::<twinsync::PutError<String>>();
+}

@@ -43,6 +43,13 @@ unsafe impl ShmSafe for QueueSegment {
 /// it by name and [`Queue::open`] it elsewhere. The segment takes
 /// about `capacity × (max_message + 8)` bytes.
 ///
+/// A process killed in the middle of a put or get (after claiming its slot, during the copy
+/// of at most `max_message` bytes) leaves that slot "in progress": no torn message is ever
+/// seen, but operations that reach the slot wait for it forever, timed ones included (they
+/// wait for a copy in progress whatever their timeout, see
+/// [`Patience`](crate::algo::queue::Patience)). Recovering from that is future owner-death
+/// work, as it is for a Lock.
+///
 /// ```
 /// use twinsync::{process::Queue, QueueApi};
 ///
