@@ -48,30 +48,14 @@
 //!    one more (a cascade: a wake may have gone to a thread that did not need it); close wakes
 //!    all getters and putters; the last `task_done` wakes all joiners.
 
-use super::signal::Signal;
+pub use super::signal::Patience;
+use super::signal::{Signal, Step};
 use crate::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering::*};
-use crate::sync::futex::{Scope, Wait};
-use crate::sync::hint::{spin_loop, SPIN_LIMIT};
-use crate::sys::time::Deadline;
+use crate::sync::futex::Scope;
 use crate::Error;
 
 /// The largest capacity: keeps at least four laps in a position word.
 pub const MAX_CAPACITY: u32 = 1 << 28;
-
-/// How long an operation may wait for room or for an item.
-///
-/// Whatever the patience, an operation that finds its slot in the middle of another thread's
-/// copy (claimed, stamp not yet stored) waits for that copy to finish: answering Full or
-/// Empty then would contradict a put or get that already returned.
-#[derive(Clone, Copy, Debug)]
-pub enum Patience<'a> {
-    /// Not at all: the `try_` forms.
-    Never,
-    /// Until the deadline.
-    Until(&'a Deadline),
-    /// As long as it takes.
-    Forever,
-}
 
 /// Deliberate bugs for the checkers' negative controls. Only `QueueState::set_fault`, which
 /// exists only in checker builds, can select one.
@@ -84,16 +68,6 @@ pub enum Fault {
     PutForgetsWake,
     /// Close does not wake sleeping getters.
     CloseForgetsWake,
-}
-
-/// One attempt's outcome.
-enum Step<R> {
-    /// Finished, with this answer.
-    Done(R),
-    /// The condition (room, an item) is missing: wait as patience allows.
-    Blocked,
-    /// Another thread is between its claim and its stamp store: wait regardless.
-    Busy,
 }
 
 /// Shared state of a bounded Queue, without its slots.
@@ -295,57 +269,6 @@ impl QueueState {
         }
     }
 
-    /// Retries `attempt` until it is done, sleeping on `signal` in between, within `patience`
-    /// (a [`Step::Busy`] always waits). Returns `timed_out()` when patience runs out.
-    fn block_on<R>(
-        &self,
-        signal: &Signal,
-        patience: Patience<'_>,
-        scope: Scope,
-        timed_out: impl FnOnce() -> R,
-        mut attempt: impl FnMut() -> Step<R>,
-    ) -> R {
-        let mut expired = match patience {
-            Patience::Never => true,
-            Patience::Until(d) => d.has_passed(),
-            Patience::Forever => false,
-        };
-        let mut spins = 0;
-        loop {
-            let busy = match attempt() {
-                Step::Done(r) => return r,
-                Step::Blocked if expired => return timed_out(),
-                step => matches!(step, Step::Busy),
-            };
-            // Spin briefly: a copy in progress, or a peer about to put or get, is cheaper to
-            // wait for than to sleep on.
-            if spins < SPIN_LIMIT {
-                spins += 1;
-                spin_loop();
-                continue;
-            }
-            let epoch = signal.register();
-            let busy = match attempt() {
-                Step::Done(r) => {
-                    signal.unregister();
-                    return r;
-                }
-                Step::Blocked if expired => {
-                    signal.unregister();
-                    return timed_out();
-                }
-                step => busy || matches!(step, Step::Busy),
-            };
-            let deadline = match patience {
-                Patience::Until(d) if !busy => Some(d),
-                _ => None,
-            };
-            if signal.sleep(epoch, deadline, scope) == Wait::TimedOut {
-                expired = true;
-            }
-        }
-    }
-
     /// Puts one item: claims a slot, calls `write(slot)` (which must not panic), publishes.
     /// `write` is called exactly once on success and never on failure.
     ///
@@ -380,13 +303,8 @@ impl QueueState {
             Step::Blocked => Step::Blocked,
             Step::Busy => Step::Busy,
         };
-        self.block_on(
-            &self.not_full,
-            patience,
-            scope,
-            || Err(Error::Full),
-            attempt,
-        )
+        self.not_full
+            .block_on(patience, scope, || Err(Error::Full), attempt)
     }
 
     /// Gets one item: claims the oldest, calls `read(slot)`, frees the slot.
@@ -420,13 +338,8 @@ impl QueueState {
             Step::Blocked => Step::Blocked,
             Step::Busy => Step::Busy,
         };
-        self.block_on(
-            &self.not_empty,
-            patience,
-            scope,
-            || Err(Error::Empty),
-            attempt,
-        )
+        self.not_empty
+            .block_on(patience, scope, || Err(Error::Empty), attempt)
     }
 
     /// After a `SeqCst` fence: wakes one more getter if items remain and someone sleeps.
@@ -457,7 +370,7 @@ impl QueueState {
                 (false, _) => Step::Busy,
             }
         };
-        self.block_on(&self.not_empty, patience, scope, || false, attempt)
+        self.not_empty.block_on(patience, scope, || false, attempt)
     }
 
     /// Closes: later puts fail with [`Error::Closed`]; gets drain what is left, then fail
@@ -511,7 +424,7 @@ impl QueueState {
             0 => Step::Done(true),
             _ => Step::Blocked,
         };
-        self.block_on(&self.all_done, patience, scope, || false, attempt)
+        self.all_done.block_on(patience, scope, || false, attempt)
     }
 
     /// Items put and not yet marked done (a snapshot).

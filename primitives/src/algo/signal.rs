@@ -22,10 +22,39 @@
 //!    only costs a spare wake, never a lost one.
 //!
 //! The fast path of a changer with nobody asleep is a fence and one load: no system call.
+//!
+//! [`Signal::block_on`] runs the waiter's side as a loop around an attempt that reports a
+//! [`Step`], within a [`Patience`].
 
 use crate::sync::atomic::{fence, AtomicU32, Ordering::*};
 use crate::sync::futex::{self, Scope, Wait};
+use crate::sync::hint::{spin_loop, SPIN_LIMIT};
 use crate::sys::time::Deadline;
+
+/// How long an operation may wait for its condition (room, an item, ...).
+///
+/// Whatever the patience, an operation that finds its slot in the middle of another thread's
+/// copy (claimed, stamp not yet stored) waits for that copy to finish: answering Full or
+/// Empty then would contradict a put or get that already returned.
+#[derive(Clone, Copy, Debug)]
+pub enum Patience<'a> {
+    /// Not at all: the `try_` forms.
+    Never,
+    /// Until the deadline.
+    Until(&'a Deadline),
+    /// As long as it takes.
+    Forever,
+}
+
+/// One attempt's outcome.
+pub enum Step<R> {
+    /// Finished, with this answer.
+    Done(R),
+    /// The condition (room, an item) is missing: wait as patience allows.
+    Blocked,
+    /// Another thread is between its claim and its stamp store: wait regardless.
+    Busy,
+}
 
 /// A wait point: an epoch word sleepers wait on and a count of registered sleepers.
 ///
@@ -97,6 +126,57 @@ impl Signal {
         fence(SeqCst);
         if self.has_sleepers() {
             self.wake(n, scope);
+        }
+    }
+
+    /// Retries `attempt` until it is done, sleeping on this wait point in between, within
+    /// `patience` (a [`Step::Busy`] always waits). Returns `timed_out()` when patience runs
+    /// out. The attempt that changes a condition others wait on must wake them itself.
+    pub fn block_on<R>(
+        &self,
+        patience: Patience<'_>,
+        scope: Scope,
+        timed_out: impl FnOnce() -> R,
+        mut attempt: impl FnMut() -> Step<R>,
+    ) -> R {
+        let mut expired = match patience {
+            Patience::Never => true,
+            Patience::Until(d) => d.has_passed(),
+            Patience::Forever => false,
+        };
+        let mut spins = 0;
+        loop {
+            let busy = match attempt() {
+                Step::Done(r) => return r,
+                Step::Blocked if expired => return timed_out(),
+                step => matches!(step, Step::Busy),
+            };
+            // Spin briefly: a copy in progress, or a peer about to put or get, is cheaper to
+            // wait for than to sleep on.
+            if spins < SPIN_LIMIT {
+                spins += 1;
+                spin_loop();
+                continue;
+            }
+            let epoch = self.register();
+            let busy = match attempt() {
+                Step::Done(r) => {
+                    self.unregister();
+                    return r;
+                }
+                Step::Blocked if expired => {
+                    self.unregister();
+                    return timed_out();
+                }
+                step => busy || matches!(step, Step::Busy),
+            };
+            let deadline = match patience {
+                Patience::Until(d) if !busy => Some(d),
+                _ => None,
+            };
+            if self.sleep(epoch, deadline, scope) == Wait::TimedOut {
+                expired = true;
+            }
         }
     }
 }

@@ -130,9 +130,9 @@ impl<T, C: Codec<T>> Queue<T, C> {
     ///
     /// # Errors
     ///
-    /// As [`Shared::open`]; [`SegmentError::WrongKind`] for another primitive's segment;
-    /// [`SegmentError::WrongLayout`] with `found: (capacity, max_message)` when those are out
-    /// of range or inconsistent; [`SegmentError::Truncated`] when the ring does not fit.
+    /// As [`Shared::open`]; [`SegmentError::WrongKind`](crate::SegmentError::WrongKind) for another primitive's segment;
+    /// [`SegmentError::WrongLayout`](crate::SegmentError::WrongLayout) with `found: (capacity, max_message)` when those are out
+    /// of range or inconsistent; [`SegmentError::Truncated`](crate::SegmentError::Truncated) when the ring does not fit.
     pub fn open(name: &str) -> Result<Self, Error> {
         let shared = Shared::<QueueSegment>::open(name)?;
         let layout = RingLayout::recorded(name, &[&shared.queue], shared.max_message)?;

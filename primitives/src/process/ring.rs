@@ -88,7 +88,7 @@ impl RingLayout {
     ///
     /// # Errors
     ///
-    /// [`SegmentError::WrongLayout`] with `found: (capacity, max_message)` (saturated to
+    /// [`SegmentError::WrongLayout`](crate::SegmentError::WrongLayout) with `found: (capacity, max_message)` (saturated to
     /// `u32`) and the maxima as `expected`.
     pub(crate) fn recorded(
         name: &str,
@@ -146,7 +146,7 @@ impl RingPlace {
     ///
     /// # Errors
     ///
-    /// [`SegmentError::Truncated`] when they do not fit.
+    /// [`SegmentError::Truncated`](crate::SegmentError::Truncated) when they do not fit.
     pub(crate) fn in_segment<S: ShmSafe>(
         shared: &Shared<S>,
         layout: RingLayout,
