@@ -45,7 +45,7 @@ const RLOCKS: &[&str] = &["thread::RLock", "process::RLock"];
 const BARRIERS: &[&str] = &["thread::Barrier", "process::Barrier"];
 const RWLOCKS: &[&str] = &["thread::RwLock", "process::RwLock"];
 const EVENTS: &[&str] = &["thread::Event", "process::Event"];
-const CONDITIONS: &[&str] = &["thread::Condition<RLock>", "process::Condition<RLock>"];
+const CONDITIONS: &[&str] = &["thread::Condition", "process::Condition"];
 
 /// The catalog.
 pub const MUTANTS: &[Mutant] = &[
