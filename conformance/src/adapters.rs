@@ -7,6 +7,7 @@
 //! |---|---|---|---|
 //! | [`StdLock`] | Lock | `std::sync::Mutex<bool>` + `std::sync::Condvar` | none |
 //! | [`ParkingLotLock`] | Lock | `parking_lot::RawMutex` (`lock_api`) | LOCK-06 and LOCK-12: an unlock must happen on the locking thread |
+//! | [`ParkingLotRLock`] | RLock | `lock_api::RawReentrantMutex<parking_lot::RawMutex, parking_lot::RawThreadId>` | none |
 //! | [`StdBarrier`] | Barrier | `std::sync::Barrier` | BARRIER-01, 04..09, 12: no validation, action, timeout, abort or reset |
 //!
 //! They run under the proptest and real-thread drivers only: they are not written on the
@@ -28,9 +29,9 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use parking_lot::lock_api::{RawMutex as _, RawMutexTimed as _};
-use twinsync::{Error, LockApi, TIMEOUT_MAX};
+use twinsync::{Error, LockApi, RLockApi, TIMEOUT_MAX};
 
-use crate::families::LockFamily;
+use crate::families::{LockFamily, RLockFamily};
 use crate::subject::{Deviation, Testable};
 
 fn check_timeout(timeout: Duration) -> Result<(), Error> {
@@ -360,5 +361,121 @@ impl Testable for crate::families::Barriers<StdBarrier> {
     ];
     fn make() -> Result<Self, Error> {
         Self::private()
+    }
+}
+
+/// `parking_lot`'s reentrant mutex (`lock_api::RawReentrantMutex` over `parking_lot::RawMutex`,
+/// owners told apart by `parking_lot::RawThreadId`) as an RLock.
+///
+/// `lock_api` keeps its recursion count private, so the adapter keeps its own beside it,
+/// written (like the raw mutex's) only by the owner, and refuses a release by a thread that
+/// does not own the mutex with [`Error::NotOwner`] (`lock_api` makes that undefined behaviour
+/// instead). Its count is a `u32` that panics on overflow, as RLOCK-13 asks (`lock_api`'s own
+/// is a `usize`).
+///
+/// ```
+/// use twinsync::{Error, RLockApi};
+/// use twinsync_conformance::adapters::ParkingLotRLock;
+///
+/// let l = ParkingLotRLock::default();
+/// l.acquire();
+/// assert!(l.try_acquire());
+/// assert_eq!(l.count(), 2);
+/// std::thread::scope(|s| {
+///     s.spawn(|| assert!(matches!(l.release(), Err(Error::NotOwner))));
+/// });
+/// l.release().unwrap();
+/// l.release().unwrap();
+/// assert!(!l.locked());
+/// ```
+pub struct ParkingLotRLock {
+    raw: parking_lot::lock_api::RawReentrantMutex<parking_lot::RawMutex, parking_lot::RawThreadId>,
+    /// The owner's depth (0: free). Read and written only by the owner, between its acquire
+    /// and release of `raw`.
+    depth: std::sync::atomic::AtomicU32,
+}
+
+impl Default for ParkingLotRLock {
+    fn default() -> Self {
+        ParkingLotRLock {
+            raw: parking_lot::lock_api::RawReentrantMutex::INIT,
+            depth: std::sync::atomic::AtomicU32::new(0),
+        }
+    }
+}
+
+impl std::fmt::Debug for ParkingLotRLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParkingLotRLock")
+            .field("locked", &self.raw.is_locked())
+            .finish()
+    }
+}
+
+impl ParkingLotRLock {
+    /// Counts a level just taken (`got`); whether it was taken.
+    fn took(&self, got: bool) -> bool {
+        if got {
+            let d = self.depth.load(Ordering::Relaxed);
+            if d == u32::MAX {
+                // SAFETY: this thread has just taken the level it gives back.
+                unsafe { self.raw.unlock() };
+                panic!("RLock recursion count overflow");
+            }
+            self.depth.store(d + 1, Ordering::Relaxed);
+        }
+        got
+    }
+}
+
+impl RLockApi for ParkingLotRLock {
+    fn acquire(&self) {
+        self.raw.lock();
+        self.took(true);
+    }
+
+    fn try_acquire(&self) -> bool {
+        self.took(self.raw.try_lock())
+    }
+
+    fn acquire_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+        check_timeout(timeout)?;
+        Ok(self.took(self.raw.try_lock_for(timeout)))
+    }
+
+    fn release(&self) -> Result<(), Error> {
+        if !self.raw.is_owned_by_current_thread() {
+            return Err(Error::NotOwner);
+        }
+        let d = self.depth.load(Ordering::Relaxed);
+        self.depth.store(d.saturating_sub(1), Ordering::Relaxed);
+        // SAFETY: the mutex is held by the current thread (checked above).
+        unsafe { self.raw.unlock() };
+        Ok(())
+    }
+
+    fn locked(&self) -> bool {
+        self.raw.is_locked()
+    }
+
+    fn is_owned(&self) -> bool {
+        self.raw.is_owned_by_current_thread()
+    }
+
+    fn count(&self) -> u32 {
+        if self.is_owned() {
+            self.depth.load(Ordering::Relaxed)
+        } else {
+            0
+        }
+    }
+}
+
+impl Testable for ParkingLotRLock {
+    type Family = RLockFamily;
+    const NAME: &'static str = "parking_lot::ReentrantMutex";
+    const VERSION: &'static str = "parking_lot";
+    fn make() -> Result<Self, Error> {
+        Ok(ParkingLotRLock::default())
     }
 }

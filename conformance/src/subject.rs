@@ -172,6 +172,7 @@ impl std::fmt::Debug for Subject {
 /// The built-in subjects: twinsync's own Locks (both versions in a normal build, the thread
 /// version under a checker) and the negative controls.
 pub fn builtin() -> Vec<Subject> {
+    use crate::controls::{CountlessRelease, ForeignRelease, SilentLastRelease};
     use crate::controls::{ForgetfulWake, LaxRelease, RelaxedRelease, SplitAcquire};
     #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
     return vec![
@@ -190,6 +191,12 @@ pub fn builtin() -> Vec<Subject> {
         Subject::shared::<crate::families::Barriers<crate::controls::LateSeq>>(),
         Subject::shared::<crate::families::Barriers<crate::controls::NoGenerations>>(),
         Subject::shared::<crate::families::Barriers<crate::controls::EarlyTrip>>(),
+        Subject::local::<twinsync::thread::RLock>(),
+        Subject::shared::<twinsync::process::RLock>(),
+        Subject::local::<crate::adapters::ParkingLotRLock>(),
+        Subject::shared::<CountlessRelease>(),
+        Subject::shared::<ForeignRelease>(),
+        Subject::shared::<SilentLastRelease>(),
     ];
     #[cfg(any(twinsync_loom, twinsync_shuttle))]
     return vec![
@@ -205,6 +212,10 @@ pub fn builtin() -> Vec<Subject> {
         Subject::local::<crate::families::Barriers<crate::controls::LateSeq>>(),
         Subject::local::<crate::families::Barriers<crate::controls::NoGenerations>>(),
         Subject::local::<crate::families::Barriers<crate::controls::EarlyTrip>>(),
+        Subject::local::<twinsync::thread::RLock>(),
+        Subject::local::<CountlessRelease>(),
+        Subject::local::<ForeignRelease>(),
+        Subject::local::<SilentLastRelease>(),
     ];
 }
 

@@ -11,6 +11,8 @@
 //! | RwLock | [`thread::RwLock`] | [`process::RwLock`] | [`RwLockApi`] |
 //! | Event | [`thread::Event`] | [`process::Event`] | [`EventApi`] |
 //! | Condition | [`thread::Condition`] | [`process::Condition`] | [`ConditionApi`] (its lock: [`ConditionLock`]) |
+//! | Queue | [`thread::Queue`] | [`process::Queue`] | [`QueueApi`] |
+//! | Pipe | [`thread::Pipe`] | [`process::Pipe`] | [`ConnectionApi`] |
 //!
 //! (More primitives arrive in later releases; each follows the same pattern.)
 //!
@@ -58,6 +60,7 @@ pub mod worker;
 pub use api::EventApi;
 pub use api::{BarrierApi, BarrierFn};
 pub use api::{ConditionApi, ConditionGuard, ConditionLock};
+pub use api::{ConnectionApi, PutError, QueueApi};
 pub use api::{LockApi, LockGuard};
 pub use api::{RLockApi, RLockGuard};
 pub use api::{ReadGuard, RwLockApi, WriteGuard};

@@ -21,7 +21,14 @@ use std::path::{Path, PathBuf};
 use crate::util::{project_root, Failure};
 
 /// Directories (relative to the root) whose `.rs` files are checked.
-pub const DIRS: &[&str] = &["primitives", "conformance", "stress", "xtask", "tests", "examples"];
+pub const DIRS: &[&str] = &[
+    "primitives",
+    "conformance",
+    "stress",
+    "xtask",
+    "tests",
+    "examples",
+];
 
 /// A file past this many lines wants a split (STYLE.md, habit 2); reported as a note.
 pub const LONG_FILE: usize = 600;

@@ -10,9 +10,11 @@
 
 pub mod barrier;
 pub mod lock;
+pub mod rlock;
 
 pub use barrier::{EarlyTrip, LateSeq, NoGenerations, WakeOneTrip};
 pub use lock::{ForgetfulWake, LaxRelease, RelaxedRelease, SplitAcquire};
+pub use rlock::{CountlessRelease, ForeignRelease, SilentLastRelease};
 
 use twinsync::sync::futex::Scope;
 

@@ -3,9 +3,11 @@
 
 mod barrier;
 mod lock;
+mod rlock;
 
 pub use barrier::{
     ActionLog, BarrierFamily, Barriers, Logs, Member, ACTION_FAILURE, DEFAULT_TIMEOUT, FAIL_ERR,
     FAIL_NONE, FAIL_PANIC, FLAW_ARRIVED, FLAW_RELEASED,
 };
 pub use lock::LockFamily;
+pub use rlock::RLockFamily;

@@ -9,6 +9,8 @@ pub mod barrier;
 pub mod condition;
 pub mod event;
 pub mod lock;
+pub mod pipe;
+pub mod queue;
 pub mod rlock;
 pub mod rwlock;
 pub mod semaphore;
@@ -46,6 +48,8 @@ pub const CATALOGS: &[&[Clause]] = &[
     rwlock::CLAUSES,
     condition::CLAUSES,
     event::CLAUSES,
+    queue::CLAUSES,
+    pipe::CLAUSES,
 ];
 
 /// Every clause of every primitive, in report order.

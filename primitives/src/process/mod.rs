@@ -20,6 +20,15 @@ pub use lock::Lock;
 pub use rlock::RLock;
 pub use rwlock::RwLock;
 pub use semaphore::{BoundedSemaphore, Semaphore};
+mod codec;
+mod pipe;
+mod queue;
+mod ring;
+
+pub use codec::{Codec, Postcard, Raw};
+pub use pipe::{Connection, Pipe};
+pub use queue::Queue;
+pub use ring::MAX_MESSAGE;
 pub use shared::{Header, Shared, ShmSafe, ABI_VERSION, HEADER_SIZE, MAGIC};
 
 /// Kind tag of a Lock segment (`b"LOCK"`).

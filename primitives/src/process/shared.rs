@@ -1,4 +1,6 @@
-//! A value of a [`ShmSafe`] type in a shared-memory segment, behind a checked header.
+//! A value of a [`ShmSafe`] type in a shared-memory segment, behind a checked header,
+//! optionally followed by a trailing byte region whose size is fixed at creation (for states
+//! whose size depends on a constructor argument, like a Queue's ring of slots).
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -73,6 +75,7 @@ unsafe impl<T: ShmSafe, const N: usize> ShmSafe for [T; N] {}
 /// | 20 | state_align | `align_of::<T>()` |
 /// | 24 | ready | `"REDY"` once initialised |
 /// | 28 | creator_pid | informational |
+/// | 32 | total_size | bytes in use: header, state, and trailing region if any; 0 (as in a segment written without it) means header and state only |
 #[repr(C, align(64))]
 #[derive(Debug)]
 pub struct Header {
@@ -83,6 +86,7 @@ pub struct Header {
     state_align: AtomicU32,
     ready: AtomicU32,
     creator_pid: AtomicU32,
+    total_size: AtomicU64,
 }
 
 const _: () = assert!(size_of::<Header>() == HEADER_SIZE);
@@ -100,6 +104,8 @@ const _: () = assert!(size_of::<Header>() == HEADER_SIZE);
 pub struct Shared<T: ShmSafe> {
     region: Region,
     name: Option<String>,
+    /// Length of the trailing region; `HEADER + T + trailing <= region.len()` (checked).
+    trailing: usize,
     _t: PhantomData<T>,
 }
 
@@ -118,14 +124,60 @@ impl<T: ShmSafe> Shared<T> {
         HEADER_SIZE + size_of::<T>()
     };
 
+    /// Offset of the trailing region: after the state, rounded up to 64 bytes.
+    pub const TRAILING_OFFSET: usize = Self::SIZE.next_multiple_of(HEADER_SIZE);
+
+    /// Bytes in use for a trailing region of `trailing` bytes.
+    fn total_size(trailing: usize) -> Result<usize, Error> {
+        if trailing == 0 {
+            return Ok(Self::SIZE);
+        }
+        Self::TRAILING_OFFSET
+            .checked_add(trailing)
+            .filter(|&t| t <= isize::MAX as usize / 2)
+            .ok_or(Error::InvalidArgument {
+                name: "trailing",
+                reason: "must fit in the address space",
+            })
+    }
+
     /// Places `value` in a new anonymous shared mapping (inherited by `fork`).
     ///
     /// # Errors
     ///
     /// [`Error::Os`] if the mapping fails.
     pub fn new(value: T) -> Result<Self, Error> {
-        let region = Region::anonymous(Self::SIZE)?;
-        Ok(Self::init(region, None, value))
+        Self::new_with_trailing(value, 0, |_| {})
+    }
+
+    /// Places `value` in a new anonymous shared mapping followed by `trailing` zeroed bytes.
+    /// `init` runs before the segment is published, to fill the trailing region (see
+    /// [`trailing_ptr`](Self::trailing_ptr)).
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use twinsync::process::Shared;
+    ///
+    /// let s = Shared::new_with_trailing(AtomicU32::new(3), 3, |s| {
+    ///     // SAFETY: the trailing region has 3 bytes and nobody else sees it yet.
+    ///     unsafe { s.trailing_ptr().write_bytes(7, 3) };
+    /// })
+    /// .unwrap();
+    /// assert_eq!(s.trailing_len(), 3);
+    /// assert_eq!(s.load(Ordering::Relaxed), 3);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Os`] if the mapping fails; [`Error::InvalidArgument`] for an impossible size.
+    pub fn new_with_trailing(
+        value: T,
+        trailing: usize,
+        init: impl FnOnce(&Self),
+    ) -> Result<Self, Error> {
+        let total = Self::total_size(trailing)?;
+        let region = Region::anonymous(total)?;
+        Ok(Self::init(region, None, value, trailing, init))
     }
 
     /// Creates the named segment `name` (see [`crate::sys::shm::Region::create_named`]) holding
@@ -136,11 +188,39 @@ impl<T: ShmSafe> Shared<T> {
     /// [`Error::InvalidName`], [`Error::Segment`] ([`SegmentError::AlreadyExists`]),
     /// [`Error::Os`].
     pub fn create(name: &str, value: T) -> Result<Self, Error> {
-        let region = Region::create_named(name, Self::SIZE)?;
-        Ok(Self::init(region, Some(name.to_owned()), value))
+        Self::create_with_trailing(name, value, 0, |_| {})
     }
 
-    fn init(region: Region, name: Option<String>, value: T) -> Self {
+    /// As [`create`](Self::create), with `trailing` zeroed bytes after the state, filled by
+    /// `init` before the segment is published (an attacher sees it only once `init` is done).
+    ///
+    /// # Errors
+    ///
+    /// As [`create`](Self::create); [`Error::InvalidArgument`] for an impossible size.
+    pub fn create_with_trailing(
+        name: &str,
+        value: T,
+        trailing: usize,
+        init: impl FnOnce(&Self),
+    ) -> Result<Self, Error> {
+        let total = Self::total_size(trailing)?;
+        let region = Region::create_named(name, total)?;
+        Ok(Self::init(
+            region,
+            Some(name.to_owned()),
+            value,
+            trailing,
+            init,
+        ))
+    }
+
+    fn init(
+        region: Region,
+        name: Option<String>,
+        value: T,
+        trailing: usize,
+        fill: impl FnOnce(&Self),
+    ) -> Self {
         let base = region.as_ptr();
         // SAFETY: the region is at least SIZE bytes, page-aligned, zero-filled and not yet
         // visible to an attacher as ready; the header is all atomics, for which zero bytes
@@ -149,14 +229,18 @@ impl<T: ShmSafe> Shared<T> {
         let s = Shared::<T> {
             region,
             name,
+            trailing,
             _t: PhantomData,
         };
+        fill(&s);
         let h = s.header();
         h.magic.store(MAGIC, Relaxed);
         h.abi_version.store(ABI_VERSION, Relaxed);
         h.kind.store(T::KIND, Relaxed);
         h.state_size.store(size_of::<T>() as u32, Relaxed);
         h.state_align.store(align_of::<T>() as u32, Relaxed);
+        let total = Self::total_size(trailing).unwrap_or(Self::SIZE);
+        h.total_size.store(total as u64, Relaxed);
         // SAFETY: getpid cannot fail.
         h.creator_pid
             .store(unsafe { libc::getpid() } as u32, Relaxed);
@@ -166,7 +250,8 @@ impl<T: ShmSafe> Shared<T> {
     }
 
     /// Attaches to the named segment `name`, after checking the object (owner, permissions,
-    /// size) and the header (magic, ABI version, kind, state layout, ready flag).
+    /// size) and the header (magic, ABI version, kind, state layout, ready flag, total size:
+    /// a trailing region must lie within the object).
     ///
     /// # Errors
     ///
@@ -174,19 +259,21 @@ impl<T: ShmSafe> Shared<T> {
     /// [`Error::Os`].
     pub fn open(name: &str) -> Result<Self, Error> {
         let region = Region::open_named(name, Self::SIZE)?;
-        let s = Shared::<T> {
+        let mut s = Shared::<T> {
             region,
             name: Some(name.to_owned()),
+            trailing: 0,
             _t: PhantomData,
         };
-        s.check().map_err(|error| Error::Segment {
+        s.trailing = s.check().map_err(|error| Error::Segment {
             name: name.to_owned(),
             error,
         })?;
         Ok(s)
     }
 
-    fn check(&self) -> Result<(), SegmentError> {
+    /// Checks the header; returns the length of the trailing region.
+    fn check(&self) -> Result<usize, SegmentError> {
         let h = self.header();
         let ready = h.ready.load(Acquire);
         let magic = h.magic.load(Relaxed);
@@ -220,7 +307,21 @@ impl<T: ShmSafe> Shared<T> {
         if ready != READY {
             return Err(SegmentError::NotReady);
         }
-        Ok(())
+        // An untrusted value: bounded by the object's size (measured with fstat and mapped
+        // whole), so no access through the trailing region can fault.
+        let total = h.total_size.load(Relaxed);
+        if total == 0 || total == Self::SIZE as u64 {
+            return Ok(0);
+        }
+        let size = self.region.len();
+        match usize::try_from(total) {
+            Ok(t) if t > size => Err(SegmentError::Truncated { size, needed: t }),
+            Ok(t) if t > Self::TRAILING_OFFSET => Ok(t - Self::TRAILING_OFFSET),
+            _ => Err(SegmentError::Truncated {
+                size: usize::try_from(total).unwrap_or(usize::MAX),
+                needed: Self::TRAILING_OFFSET + 1,
+            }),
+        }
     }
 
     /// The segment's header.
@@ -233,6 +334,24 @@ impl<T: ShmSafe> Shared<T> {
     /// The segment's name, `None` for an anonymous mapping.
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()
+    }
+
+    /// Length in bytes of the trailing region (0 when the segment has none). For an attached
+    /// segment it comes from the header, checked against the object's size.
+    pub fn trailing_len(&self) -> usize {
+        self.trailing
+    }
+
+    /// Start of the trailing region (64-byte aligned), valid for
+    /// [`trailing_len`](Self::trailing_len) bytes while `self` lives.
+    ///
+    /// Obtaining the pointer is safe; using it is not: other processes may access the same
+    /// bytes at any time, so access them only under a protocol the peers follow (atomics, or
+    /// bytes handed out exclusively by an algorithm), and never through `&mut`.
+    pub fn trailing_ptr(&self) -> *mut u8 {
+        // Stays in the mapping: TRAILING_OFFSET + trailing <= region.len() (init sized it,
+        // check() verified it); for no trailing region it may point one past the state.
+        self.region.as_ptr().wrapping_add(Self::TRAILING_OFFSET)
     }
 }
 

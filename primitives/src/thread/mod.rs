@@ -7,6 +7,9 @@ mod barrier;
 mod condition;
 mod event;
 mod lock;
+mod pipe;
+mod queue;
+mod ring;
 mod rlock;
 mod semaphore;
 
@@ -18,4 +21,6 @@ pub use rlock::RLock;
 pub use semaphore::{BoundedSemaphore, Semaphore};
 mod rwlock;
 
+pub use pipe::{Connection, Pipe};
+pub use queue::Queue;
 pub use rwlock::RwLock;
