@@ -25,6 +25,8 @@
 //! | `twinsync-condition-lock` | the same over a plain twinsync Lock |
 //! | `twinsync-event` | two twinsync Events: set the other's, wait on one's own and clear it |
 //! | `twinsync-semaphore` | two twinsync Semaphores at 0: release(1) the other's, acquire one's own (version as the group) |
+//! | `twinsync-queue` | two twinsync Queues of capacity 1: put a `u64` on the other's, get from one's own |
+//! | `twinsync-pipe` | a duplex twinsync Pipe: A sends a `u64` and receives the answer, B receives and answers |
 //! | `std-condvar` | `std::sync::{Mutex, Condvar}`: a turn word under the mutex, notify_one + wait_while |
 //! | `parking_lot-condvar` | the same with `parking_lot::{Mutex, Condvar}` |
 //! | `pthread-cond` | the same with a process-shared `pthread_mutex_t` + `pthread_cond_t` |
@@ -41,7 +43,7 @@ use common::race::{Pins, Race, CROSS_CPU, SAME_CPU};
 use common::reference::{FutexPingPong, Scope};
 use common::rust_peers::{Channel, ParkingLotCond, StdCond};
 use common::shm::Shm;
-use common::twin::{Cond, Ev, Sem};
+use common::twin::{Cond, Duplex, Ev, Sem, Q};
 use common::{round_trip, Group, Pair, Parties, PingPong, Signal};
 use criterion::{criterion_group, criterion_main, Criterion};
 use twinsync::LockApi;
@@ -123,7 +125,7 @@ fn group(c: &mut Criterion, name: &str, parties: Parties, pins: Pins) {
 
 /// The thread versions' round trips.
 fn twinsync_thread(r: &mut Runner<'_, '_>) {
-    use twinsync::thread::{Condition, Event, Lock, Semaphore};
+    use twinsync::thread::{Condition, Event, Lock, Pipe, Queue, Semaphore};
     r.run(
         "twinsync-lock",
         &Pair::new(|| LockSignal::held(Lock::new())),
@@ -134,11 +136,14 @@ fn twinsync_thread(r: &mut Runner<'_, '_>) {
     let sem = || Sem(Semaphore::new(0).expect("thread::Semaphore::new(0)"));
     r.run("twinsync-semaphore", &Pair::new(sem));
     r.run("twinsync-event", &Pair::new(|| Ev(Event::new())));
+    let queue = || Q(Queue::new(1).expect("thread::Queue::new(1)"));
+    r.run("twinsync-queue", &Pair::new(queue));
+    r.run("twinsync-pipe", &Duplex::new(Pipe::new(true)));
 }
 
 /// The process versions' round trips.
 fn twinsync_process(r: &mut Runner<'_, '_>) {
-    use twinsync::process::{Condition, Event, Lock, Semaphore};
+    use twinsync::process::{Condition, Event, Lock, Pipe, Queue, Semaphore};
     let made = "a primitive in shared memory";
     let lock = || Lock::new().expect(made);
     r.run("twinsync-lock", &Pair::new(|| LockSignal::held(lock())));
@@ -153,6 +158,13 @@ fn twinsync_process(r: &mut Runner<'_, '_>) {
     r.run(
         "twinsync-event",
         &Pair::new(|| Ev(Event::new().expect(made))),
+    );
+    // Room for one postcard-encoded u64 (a varint of at most 10 bytes) per message.
+    let queue = || Q(<Queue<u64>>::new(1, 16).expect(made));
+    r.run("twinsync-queue", &Pair::new(queue));
+    r.run(
+        "twinsync-pipe",
+        &Duplex::new(<Pipe<u64>>::new(true).expect(made)),
     );
 }
 

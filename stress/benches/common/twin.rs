@@ -2,9 +2,10 @@
 //! in more than one bench target. Generic over each primitive's API trait, so one adapter
 //! serves the thread and the process version.
 
+use std::hint::black_box;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use twinsync::{ConditionApi, EventApi, SemaphoreApi};
+use twinsync::{ConditionApi, ConnectionApi, EventApi, QueueApi, SemaphoreApi};
 
 use super::shm::Shm;
 use super::{Cycle, PingPong, Signal, A_TURN, B_TURN};
@@ -120,5 +121,81 @@ impl<C: ConditionApi + Sync> PingPong for Cond<C> {
         self.wait_while(|t| t != B_TURN);
         self.pass(A_TURN);
         self.cond.release().expect("release of the held lock");
+    }
+}
+
+/// A twinsync Queue of `u64`: post = put, wait = get. Wrapped in [`Transfer`] it is a
+/// [`Cycle`]; paired, a message ping-pong.
+pub struct Q<T>(pub T);
+
+impl<T: QueueApi<u64> + Sync> Signal for Q<T> {
+    #[inline]
+    fn post(&self) {
+        if self.0.put(1).is_err() {
+            panic!("put on an open queue");
+        }
+    }
+
+    #[inline]
+    fn wait(&self) {
+        black_box(self.0.get().expect("get from an open queue"));
+    }
+}
+
+/// The two ends of a duplex twinsync Pipe of `u64`. As a [`Cycle`]: A sends, B receives
+/// (in the contended groups party 0 sends on A, party 1 receives on B). As a
+/// [`PingPong`]: A sends and waits for B's answer; B receives and answers.
+pub struct Duplex<C> {
+    a: C,
+    b: C,
+}
+
+impl<C> Duplex<C> {
+    /// Takes the pair of ends a `Pipe::new(true)` made.
+    pub fn new((a, b): (C, C)) -> Duplex<C> {
+        Duplex { a, b }
+    }
+}
+
+/// Sends on an open end.
+#[inline]
+fn send<C: ConnectionApi<u64>>(end: &C, msg: u64) {
+    end.send(msg).expect("send on an open end");
+}
+
+/// Receives on an open end.
+#[inline]
+fn recv<C: ConnectionApi<u64>>(end: &C) -> u64 {
+    end.recv().expect("recv on an open end")
+}
+
+impl<C: ConnectionApi<u64> + Sync> Cycle for Duplex<C> {
+    #[inline]
+    fn cycle(&self) {
+        send(&self.a, 1);
+        black_box(recv(&self.b));
+    }
+
+    #[inline]
+    fn side(&self, me: usize) {
+        if me == 0 {
+            send(&self.a, 1);
+        } else {
+            black_box(recv(&self.b));
+        }
+    }
+}
+
+impl<C: ConnectionApi<u64> + Sync> PingPong for Duplex<C> {
+    #[inline]
+    fn ping(&self) {
+        send(&self.a, 1);
+        black_box(recv(&self.a));
+    }
+
+    #[inline]
+    fn pong(&self) {
+        let m = recv(&self.b);
+        send(&self.b, m);
     }
 }

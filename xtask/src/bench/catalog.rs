@@ -15,8 +15,11 @@ pub struct Suite {
     pub prefix: &'static str,
     /// The bench target (`stress/benches/<bench>.rs`).
     pub bench: &'static str,
-    /// One cycle, e.g. "acquire + release".
+    /// One cycle on one thread, e.g. "acquire + release".
     pub cycle: &'static str,
+    /// What the two parties do per iteration in the contended groups, e.g. "each party:
+    /// acquire + release".
+    pub duo: &'static str,
     /// What every benchmark id of the suite is.
     pub impls: Legend,
     /// DESIGN.md's targets for the uncontended, 2-thread and 2-process groups.
@@ -32,6 +35,7 @@ pub const SUITES: &[Suite] = &[
         prefix: "lock",
         bench: "lock",
         cycle: "acquire + release (empty critical section)",
+        duo: "each party: acquire + release (empty critical section)",
         impls: LOCK_IMPLS,
         targets: [
             &[("twinsync-thread", 1.0), ("twinsync-process", 1.05)],
@@ -44,6 +48,7 @@ pub const SUITES: &[Suite] = &[
         prefix: "rlock",
         bench: "rlock",
         cycle: "acquire + release of a free RLock",
+        duo: "each party: acquire + release",
         impls: RLOCK_IMPLS,
         targets: NO_TARGETS,
         extra: &[(
@@ -54,7 +59,8 @@ pub const SUITES: &[Suite] = &[
     Suite {
         prefix: "barrier",
         bench: "barrier",
-        cycle: "wait (1-party barrier uncontended, 2-party contended: one generation)",
+        cycle: "wait on a 1-party barrier",
+        duo: "each party: wait on a 2-party barrier (one generation)",
         impls: BARRIER_IMPLS,
         targets: NO_TARGETS,
         extra: &[],
@@ -63,6 +69,7 @@ pub const SUITES: &[Suite] = &[
         prefix: "semaphore",
         bench: "semaphore",
         cycle: "acquire + release(1) of a semaphore at 1",
+        duo: "each party: acquire + release(1), semaphore at 1",
         impls: SEMAPHORE_IMPLS,
         targets: NO_TARGETS,
         extra: &[],
@@ -71,6 +78,7 @@ pub const SUITES: &[Suite] = &[
         prefix: "rwlock_read",
         bench: "rwlock",
         cycle: "acquire_read + release_read",
+        duo: "each party: acquire_read + release_read",
         impls: RWLOCK_IMPLS,
         targets: NO_TARGETS,
         extra: &[],
@@ -79,6 +87,7 @@ pub const SUITES: &[Suite] = &[
         prefix: "rwlock_write",
         bench: "rwlock",
         cycle: "acquire_write + release_write (empty critical section)",
+        duo: "each party: acquire_write + release_write",
         impls: RWLOCK_IMPLS,
         targets: NO_TARGETS,
         extra: &[],
@@ -87,6 +96,7 @@ pub const SUITES: &[Suite] = &[
         prefix: "condition",
         bench: "condition",
         cycle: "acquire + notify(1) with nobody waiting + release",
+        duo: "each party: acquire + notify(1) + release",
         impls: CONDITION_IMPLS,
         targets: NO_TARGETS,
         extra: &[],
@@ -95,12 +105,31 @@ pub const SUITES: &[Suite] = &[
         prefix: "event",
         bench: "event",
         cycle: "set + clear, nobody waiting",
+        duo: "each party: set + clear",
         impls: EVENT_IMPLS,
         targets: NO_TARGETS,
         extra: &[(
             "wait_set",
             "one wait on an event that is set (returns at once); reference: lock + unlock",
         )],
+    },
+    Suite {
+        prefix: "queue",
+        bench: "queue",
+        cycle: "put + get of a u64",
+        duo: "one transfer: a producer puts a u64, a consumer gets it",
+        impls: QUEUE_IMPLS,
+        targets: NO_TARGETS,
+        extra: &[],
+    },
+    Suite {
+        prefix: "pipe",
+        bench: "pipe",
+        cycle: "send a u64 on end A + recv it on end B",
+        duo: "one transfer: one party sends a u64 on end A, the other receives it on end B",
+        impls: PIPE_IMPLS,
+        targets: NO_TARGETS,
+        extra: &[],
     },
 ];
 
@@ -242,6 +271,39 @@ const EVENT_IMPLS: Legend = &[
     ),
 ];
 
+const QUEUE_IMPLS: Legend = &[
+    MUTEX2,
+    (
+        "twinsync-thread",
+        "twinsync::thread::Queue<u64>, capacity 8",
+    ),
+    (
+        "twinsync-process",
+        "twinsync::process::Queue<u64>, capacity 8 (anonymous shared segment, postcard)",
+    ),
+    ("std-mpsc", "std::sync::mpsc::sync_channel::<u64>(8)"),
+    (
+        "posix-mq",
+        "POSIX message queue (mq_open), capacity 8, 8-byte messages",
+    ),
+];
+
+const PIPE_IMPLS: Legend = &[
+    MUTEX2,
+    (
+        "twinsync-thread",
+        "twinsync::thread::Pipe::<u64>::new(true) (duplex, 64 messages per direction)",
+    ),
+    (
+        "twinsync-process",
+        "twinsync::process::Pipe::<u64>::new(true) (anonymous shared segment, postcard)",
+    ),
+    (
+        "socketpair",
+        "AF_UNIX SOCK_SEQPACKET pair (multiprocessing.Pipe's transport), 8-byte messages",
+    ),
+];
+
 /// The wake-up round-trip groups (`stress/benches/wake.rs`): `(name, what)`, threads then
 /// processes, same CPU then across CPUs.
 const WAKE_GROUPS: &[(&str, &str)] = &[
@@ -303,6 +365,14 @@ const WAKE_IMPLS: Legend = &[
         "two twinsync Events: set the other's, wait on one's own, clear it",
     ),
     (
+        "twinsync-queue",
+        "two twinsync Queues of capacity 1: put a u64 on the other's, get from one's own",
+    ),
+    (
+        "twinsync-pipe",
+        "duplex twinsync Pipe: A sends a u64 and receives the answer, B answers",
+    ),
+    (
         "std-condvar",
         "std Mutex + Condvar, turn word, notify_one + wait_while",
     ),
@@ -331,25 +401,27 @@ pub fn groups() -> Vec<Group> {
     let mut out = Vec::new();
     for s in SUITES {
         let shapes = [
-            ("uncontended", "on one thread", "ns/op", Metric::Time),
+            ("uncontended", s.cycle, "one thread", "ns/op", Metric::Time),
             (
                 "contended_2threads",
-                "by each of 2 threads",
-                "ns/pair",
+                s.duo,
+                "2 threads",
+                "ns/iter",
                 Metric::Throughput,
             ),
             (
                 "contended_2processes",
-                "by each of 2 forked processes",
-                "ns/pair",
+                s.duo,
+                "2 forked processes",
+                "ns/iter",
                 Metric::Throughput,
             ),
         ];
-        for ((shape, who, unit, metric), targets) in shapes.into_iter().zip(s.targets) {
+        for ((shape, what, who, unit, metric), targets) in shapes.into_iter().zip(s.targets) {
             out.push(Group {
                 name: format!("{}_{shape}", s.prefix),
                 bench: s.bench,
-                what: format!("one {} {who}", s.cycle),
+                what: format!("{what}; {who}"),
                 unit,
                 metric,
                 reference: REFERENCE,
