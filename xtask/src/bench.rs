@@ -11,7 +11,9 @@
 //! measures and what each id in it is; a group the catalog does not know is still printed,
 //! as a time ratio.
 //!
-//! Ratios, not times: absolute times move 5-20% between runs, ratios about 1-3%.
+//! Ratios, not times: absolute times move 5-20% between runs, ratios about 1-3% on a quiet
+//! machine (DESIGN.md; with other jobs on the two cores both move far more, round trips
+//! across CPUs most, since they then measure how soon the scheduler runs the woken party).
 //! * uncontended and round-trip groups: `implementation time / reference time`, **lower is
 //!   better**;
 //! * contended groups: `reference time / implementation time`, the implementation's

@@ -10,15 +10,18 @@
 //! |---|---|---|
 //! | `<x>_uncontended` | one [`Cycle`] on one thread, nobody else near the object | cycle |
 //! | `<x>_contended_2threads` | two unpinned threads each do one [`Cycle`] on the same object (or, for a channel, one sends and one receives: [`Transfer`]) | pair of cycles (one transfer) |
-//! | `<x>_contended_2processes` | the same with two forked processes (shared-memory objects only) | pair of cycles |
+//! | `<x>_contended_2processes` | the same with two forked processes (shared-memory objects only) | pair of cycles (one transfer) |
 //! | `wake_<cpus>_<parties>` | one [`PingPong`] round trip (A wakes B, B wakes A), parties pinned | round trip |
 //!
 //! In the two-party groups a sample is timed inside the racers ([`race`]): both wait at a
 //! start line, each runs its side N times, and the sample's time is from the earliest start
 //! to the latest finish (thread start-up, `fork` and pinning are outside it).
 //!
-//! Every group has a `reference` entry, the smallest futex code doing the same job
-//! ([`reference`]), and `cargo xtask bench` prints each entry's time as a ratio to it.
+//! Every group has a `reference` entry, minimal futex code measured in the same run
+//! ([`reference`]): `Mutex2`'s lock + unlock is the unit of every cycle group (so a ratio
+//! says how many minimal lock cycles an operation costs), except Barrier's, whose unit is a
+//! minimal futex barrier; a raw futex ping-pong is the unit of every round trip.
+//! `cargo xtask bench` prints each entry's time as a ratio to it.
 #![allow(dead_code)]
 
 pub mod ipc;
