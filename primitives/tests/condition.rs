@@ -6,12 +6,12 @@
 #![cfg(not(any(twinsync_loom, twinsync_shuttle)))] // uses the process version
 
 #[macro_use]
-mod common;
+mod support;
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use common::{give_up, sleeping, tid, until, LONG};
+use support::{give_up, is_asleep, tid, until, Names, LONG};
 use twinsync::process::{self, Shared};
 use twinsync::worker::{Exit, Kind, StartMethod, Worker};
 use twinsync::{
@@ -138,7 +138,7 @@ fn notify_one_of_three<C: ConditionApi + Sync>(c: &C) {
         for me in &slots {
             let t = me.tid.load(Relaxed);
             until("each waiter sleeps or is done", || {
-                me.done.load(Relaxed) || sleeping(t)
+                me.done.load(Relaxed) || is_asleep(t)
             });
             if !me.done.load(Relaxed) {
                 asleep += 1;
@@ -403,17 +403,6 @@ fn forked_child_is_notified() {
     assert_eq!(child.join().unwrap(), Exit::Ok);
 }
 
-/// Named segments for one test, unlinked on drop (also when an assertion fails).
-struct Names([String; 3]);
-
-impl Drop for Names {
-    fn drop(&mut self) {
-        for n in &self.0 {
-            let _ = process::unlink(n);
-        }
-    }
-}
-
 /// `arg` = `<condition>\n<lock>\n<counters>`; counters: registered, woken.
 fn open(arg: &[u8]) -> (process::Condition, Shared<[AtomicU32; 2]>) {
     let text = std::str::from_utf8(arg).unwrap();
@@ -443,12 +432,10 @@ twinsync::entry_point!(static WAITER = spawned_waiter);
 #[test]
 #[serial_test::serial(shm)]
 fn spawned_waiters_notify_one_then_all() {
-    let names = Names(
-        ["tw-cond", "tw-cond-lock", "tw-cond-counters"].map(|p| process::unique_name(p).unwrap()),
-    );
-    let lock = process::RLock::create(&names.0[1]).unwrap();
-    let c = process::Condition::create(&names.0[0], lock).unwrap();
-    let counters = Shared::<[AtomicU32; 2]>::create(&names.0[2], Default::default()).unwrap();
+    let names = Names::new(&["tw-cond", "tw-cond-lock", "tw-cond-counters"]);
+    let lock = process::RLock::create(&names[1]).unwrap();
+    let c = process::Condition::create(&names[0], lock).unwrap();
+    let counters = Shared::<[AtomicU32; 2]>::create(&names[2], Default::default()).unwrap();
     let arg = names.0.join("\n");
     let mut workers: Vec<Worker> = (0..3)
         .map(|_| Worker::start(Kind::Process(StartMethod::Spawn), &WAITER, arg.as_bytes()).unwrap())
@@ -461,7 +448,7 @@ fn spawned_waiters_notify_one_then_all() {
     for w in &mut workers {
         let pid = w.pid().unwrap();
         until("each waiter sleeps or is gone", || {
-            !w.is_alive() || sleeping(pid)
+            !w.is_alive() || is_asleep(pid)
         });
         if w.is_alive() {
             asleep += 1;
@@ -481,13 +468,12 @@ fn spawned_waiters_notify_one_then_all() {
 #[test]
 #[serial_test::serial(shm)]
 fn named_condition_refusals() {
-    let names =
-        Names(["tw-cond", "tw-cond-lock", "tw-cond-x"].map(|p| process::unique_name(p).unwrap()));
-    let lock = process::Lock::create(&names.0[1]).unwrap();
-    let c = process::Condition::create(&names.0[0], &lock).unwrap();
-    assert_eq!(c.name(), Some(names.0[0].as_str()));
+    let names = Names::new(&["tw-cond", "tw-cond-lock", "tw-cond-x"]);
+    let lock = process::Lock::create(&names[1]).unwrap();
+    let c = process::Condition::create(&names[0], &lock).unwrap();
+    assert_eq!(c.name(), Some(names[0].as_str()));
     assert!(matches!(
-        process::Condition::create(&names.0[0], &lock),
+        process::Condition::create(&names[0], &lock),
         Err(Error::Segment {
             error: SegmentError::AlreadyExists,
             ..
@@ -495,7 +481,7 @@ fn named_condition_refusals() {
     ));
     // The lock's segment is not a condition.
     assert!(matches!(
-        process::Condition::open(&names.0[1], &lock),
+        process::Condition::open(&names[1], &lock),
         Err(Error::Segment {
             error: SegmentError::WrongKind { .. },
             ..

@@ -7,13 +7,13 @@
 //! sleeping: only the timeouts themselves are measured.
 #![cfg(not(any(twinsync_loom, twinsync_shuttle)))] // uses the process version
 
-mod sleepers;
+mod support;
 
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sleepers::{until, until_asleep, LONG};
+use support::{until, until_asleep, Names, LONG};
 use twinsync::process::{self, Shared};
 use twinsync::worker::{Exit, Kind, StartMethod, Worker};
 use twinsync::{thread, Error, EventApi, SegmentError};
@@ -314,7 +314,7 @@ fn forked_children_woken_by_set_then_clear() {
     pids.iter().for_each(|&p| until_asleep(p));
     signal(libc::SIGSTOP);
     for &p in &pids {
-        until("the child stops", || sleepers::state(p) == Some('T'));
+        until("the child stops", || support::state(p) == Some('T'));
     }
     ev.set();
     ev.clear();
@@ -348,14 +348,7 @@ twinsync::entry_point!(static PONGER = spawned_ponger);
 #[serial_test::serial(shm)]
 fn spawned_worker_ping_pong() {
     const ROUNDS: u32 = 5_000;
-    let names = [(); 2].map(|()| process::unique_name("tw-event-test").unwrap());
-    struct Unlink<'a>(&'a [String; 2]);
-    impl Drop for Unlink<'_> {
-        fn drop(&mut self) {
-            self.0.iter().for_each(|n| drop(process::unlink(n)));
-        }
-    }
-    let _unlink = Unlink(&names);
+    let names = Names::new(&["tw-event-test"; 2]);
     let ping = process::Event::create(&names[0]).unwrap();
     let pong = process::Event::create(&names[1]).unwrap();
     let arg = format!("{}\n{}\n{ROUNDS}", names[0], names[1]);
@@ -375,9 +368,10 @@ fn spawned_worker_ping_pong() {
 #[test]
 #[serial_test::serial(shm)]
 fn named_event_create_open_and_refusals() {
-    let name = process::unique_name("tw-event-test").unwrap();
-    let a = process::Event::create(&name).unwrap();
-    let b = process::Event::open(&name).unwrap();
+    let names = Names::new(&["tw-event-test"; 2]);
+    let (name, sem_name) = (&names[0], &names[1]);
+    let a = process::Event::create(name).unwrap();
+    let b = process::Event::open(name).unwrap();
     assert_eq!(b.name(), Some(name.as_str()));
     assert!(process::Event::new().unwrap().name().is_none());
     a.set();
@@ -386,21 +380,20 @@ fn named_event_create_open_and_refusals() {
     b.clear();
     assert!(!a.is_set());
     assert!(matches!(
-        process::Event::create(&name),
+        process::Event::create(name),
         Err(Error::Segment {
             error: SegmentError::AlreadyExists,
             ..
         })
     ));
-    let sem_name = process::unique_name("tw-event-test").unwrap();
-    let _sem = process::Semaphore::create(&sem_name, 0).unwrap();
+    let _sem = process::Semaphore::create(sem_name, 0).unwrap();
     assert!(matches!(
-        process::Event::open(&sem_name),
+        process::Event::open(sem_name),
         Err(Error::Segment {
             error: SegmentError::WrongKind { .. },
             ..
         })
     ));
-    process::unlink(&name).unwrap();
-    process::unlink(&sem_name).unwrap();
+    process::unlink(name).unwrap();
+    process::unlink(sem_name).unwrap();
 }

@@ -7,13 +7,13 @@
 //! sleeping: only the timeouts themselves are measured.
 #![cfg(not(any(twinsync_loom, twinsync_shuttle)))] // uses the process version
 
-mod sleepers;
+mod support;
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sleepers::{until, until_asleep, LONG};
+use support::{until, until_asleep, Names, LONG};
 use twinsync::algo::semaphore::VALUE_MAX;
 use twinsync::process::{self, Shared};
 use twinsync::worker::{Exit, Kind, StartMethod, Worker};
@@ -482,14 +482,7 @@ twinsync::entry_point!(static CONSUMER = spawned_consumer);
 #[serial_test::serial(shm)]
 fn spawned_workers_take_released_tokens() {
     const ROUNDS: u64 = 5_000;
-    let names = [(); 3].map(|()| process::unique_name("tw-sem-test").unwrap());
-    struct Unlink<'a>(&'a [String; 3]);
-    impl Drop for Unlink<'_> {
-        fn drop(&mut self) {
-            self.0.iter().for_each(|n| drop(process::unlink(n)));
-        }
-    }
-    let _unlink = Unlink(&names);
+    let names = Names::new(&["tw-sem-test"; 3]);
     let sem = process::Semaphore::create(&names[0], 0).unwrap();
     let ack = process::Semaphore::create(&names[1], 0).unwrap();
     let counter = Shared::create(&names[2], AtomicU64::new(0)).unwrap();
@@ -514,42 +507,42 @@ fn spawned_workers_take_released_tokens() {
 #[test]
 #[serial_test::serial(shm)]
 fn named_semaphore_create_open_and_refusals() {
-    let name = process::unique_name("tw-sem-test").unwrap();
-    let a = process::Semaphore::create(&name, 3).unwrap();
-    let b = process::Semaphore::open(&name).unwrap();
+    let names = Names::new(&["tw-sem-test"; 2]);
+    let (name, lock_name) = (&names[0], &names[1]);
+    let a = process::Semaphore::create(name, 3).unwrap();
+    let b = process::Semaphore::open(name).unwrap();
     assert_eq!(b.name(), Some(name.as_str()));
     assert_eq!(b.value(), 3);
     a.acquire();
     assert_eq!(b.value(), 2);
     assert!(matches!(
-        process::Semaphore::create(&name, 1),
+        process::Semaphore::create(name, 1),
         Err(Error::Segment {
             error: SegmentError::AlreadyExists,
             ..
         })
     ));
-    let lock_name = process::unique_name("tw-sem-test").unwrap();
-    let _lock = process::Lock::create(&lock_name).unwrap();
+    let _lock = process::Lock::create(lock_name).unwrap();
     assert!(matches!(
-        process::Semaphore::open(&lock_name),
+        process::Semaphore::open(lock_name),
         Err(Error::Segment {
             error: SegmentError::WrongKind { .. },
             ..
         })
     ));
-    process::unlink(&name).unwrap();
-    process::unlink(&lock_name).unwrap();
+    process::unlink(name).unwrap();
+    process::unlink(lock_name).unwrap();
     assert!(format!("{a:?}").contains("value: 2"));
 }
 
 #[test]
 #[serial_test::serial(shm)]
 fn named_bounded_semaphore_and_kind_refusals() {
-    let name = process::unique_name("tw-bsem-test").unwrap();
-    let plain = process::unique_name("tw-bsem-test").unwrap();
-    let a = process::BoundedSemaphore::create(&name, 2).unwrap();
-    let _s = process::Semaphore::create(&plain, 2).unwrap();
-    let b = process::BoundedSemaphore::open(&name).unwrap();
+    let names = Names::new(&["tw-bsem-test"; 2]);
+    let (name, plain) = (&names[0], &names[1]);
+    let a = process::BoundedSemaphore::create(name, 2).unwrap();
+    let _s = process::Semaphore::create(plain, 2).unwrap();
+    let b = process::BoundedSemaphore::open(name).unwrap();
     assert_eq!(b.name(), Some(name.as_str()));
     assert_eq!((b.value(), b.max_value()), (2, 2));
     a.acquire();
@@ -562,8 +555,8 @@ fn named_bounded_semaphore_and_kind_refusals() {
     assert_eq!(a.value(), 2);
     // Each kind refuses the other's segment.
     for r in [
-        process::Semaphore::open(&name).map(drop),
-        process::BoundedSemaphore::open(&plain).map(drop),
+        process::Semaphore::open(name).map(drop),
+        process::BoundedSemaphore::open(plain).map(drop),
     ] {
         assert!(
             matches!(
@@ -576,6 +569,6 @@ fn named_bounded_semaphore_and_kind_refusals() {
             "{r:?}"
         );
     }
-    process::unlink(&name).unwrap();
-    process::unlink(&plain).unwrap();
+    process::unlink(name).unwrap();
+    process::unlink(plain).unwrap();
 }

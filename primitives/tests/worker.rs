@@ -10,6 +10,9 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod support;
+
+use support::LONG;
 use twinsync::process::{self, Shared};
 use twinsync::worker::{Exit, Kind, StartMethod, Worker, ENTRY_ENV, EXIT_LAUNCH_FAILED, FDS_ENV};
 use twinsync::{Error, LockApi};
@@ -17,9 +20,6 @@ use twinsync::{Error, LockApi};
 const THREAD: Kind = Kind::Thread;
 const FORK: Kind = Kind::Process(StartMethod::Fork);
 const SPAWN: Kind = Kind::Process(StartMethod::Spawn);
-
-/// Generous bound for "the worker finishes now": only reached if something is broken.
-const LONG: Duration = Duration::from_secs(60);
 
 // ---- shared state -------------------------------------------------------------------------
 
