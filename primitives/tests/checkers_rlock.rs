@@ -111,26 +111,11 @@ fn sloppy() -> impl Fn() + Send + Sync + 'static {
     })
 }
 
-#[cfg(twinsync_loom)]
-fn loom_builder() -> loom::model::Builder {
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = None;
-    b
-}
-
+// loom explores these models without a preemption bound.
 #[cfg(twinsync_loom)]
 #[test]
 fn loom_rlock_passes() {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static RUNS: AtomicUsize = AtomicUsize::new(0);
-    let body = good();
-    loom_builder().check(move || {
-        RUNS.fetch_add(1, Ordering::Relaxed);
-        body()
-    });
-    let runs = RUNS.load(Ordering::Relaxed);
-    println!("loom explored {runs} interleavings");
-    assert!(runs > 10, "loom explored only {runs} interleavings");
+    checker_support::loom_passes("rlock", None, good());
 }
 
 #[cfg(twinsync_loom)]
@@ -138,18 +123,17 @@ loom_control!(
     loom_rejects_two_owners,
     loom_sloppy_child,
     ["two owners"],
-    loom_builder().check(sloppy())
+    checker_support::loom_check(None, sloppy())
 );
 
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
 #[test]
 fn shuttle_rlock_passes() {
-    shuttle::check_random(good(), 2000);
-    shuttle::check_pct(good(), 2000, 3);
+    checker_support::shuttle_passes(2000, good);
 }
 
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
 #[test]
 fn shuttle_rejects_two_owners() {
-    checker_support::shuttle_rejects(|| shuttle::check_random(sloppy(), 2000), &["two owners"]);
+    checker_support::shuttle_rejects("an rlock with two owners", sloppy(), &["two owners"]);
 }

@@ -7,6 +7,7 @@
 //! checkers_rwlock` (or `twinsync_shuttle`). In a normal build this file is empty.
 #![cfg(any(twinsync_loom, twinsync_shuttle))]
 
+#[macro_use]
 mod checker_support;
 
 use std::time::Duration;
@@ -15,10 +16,10 @@ use twinsync::sync::atomic::{AtomicU32, Ordering::*};
 use twinsync::sync::futex::{self, Scope};
 use twinsync::{thread::RwLock, RwLockApi};
 
-#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
-use checker_support::shuttle_rejects_random;
 #[cfg(twinsync_loom)]
-use checker_support::{is_loom_child, loom_check, loom_passes, loom_rejects_in_child};
+use checker_support::{loom_check, loom_passes};
+#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
+use checker_support::{shuttle_passes, shuttle_rejects};
 #[cfg(twinsync_loom)]
 use loom::{sync::Arc, thread};
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
@@ -223,10 +224,8 @@ fn loom_writer_timeout() {
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
 #[test]
 fn shuttle_rwlock_passes() {
-    shuttle::check_random(good_readers(), 2000);
-    shuttle::check_pct(good_readers(), 2000, 3);
-    shuttle::check_random(exclusion, 2000);
-    shuttle::check_pct(exclusion, 2000, 3);
+    shuttle_passes(2000, good_readers);
+    shuttle_passes(2000, || exclusion);
     shuttle::check_random(writers_hand_on, 2000);
     shuttle::check_random(writer_timeout_lets_readers_in, 2000);
 }
@@ -234,23 +233,19 @@ fn shuttle_rwlock_passes() {
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
 #[test]
 fn shuttle_rejects_wake_one_reader() {
-    let text = shuttle_rejects_random("a write unlock that wakes one reader", wake_one_reader());
-    assert!(text.contains("deadlock"), "unexpected failure: {text}");
+    shuttle_rejects(
+        "a write unlock that wakes one reader",
+        wake_one_reader(),
+        &["deadlock"],
+    );
 }
 
 // loom aborts the process on a deadlock, so the control runs in a child process.
 
 #[cfg(twinsync_loom)]
-#[test]
-fn loom_rejects_wake_one_reader() {
-    loom_rejects_in_child("loom_wake_one_reader_child", &["deadlock", "Deadlock"]);
-}
-
-#[cfg(twinsync_loom)]
-#[test]
-#[ignore = "negative control: run only as a child of loom_rejects_wake_one_reader"]
-fn loom_wake_one_reader_child() {
-    if is_loom_child() {
-        loom_check(3, wake_one_reader());
-    }
-}
+loom_control!(
+    loom_rejects_wake_one_reader,
+    loom_wake_one_reader_child,
+    ["deadlock", "Deadlock"],
+    loom_check(3, wake_one_reader())
+);
