@@ -11,7 +11,7 @@ mod support;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use support::{give_up, is_asleep, tid, until, Names, LONG};
+use support::{give_up, is_asleep, tid, until_or_exit, Names, LONG};
 use twinsync::process::{self, Shared};
 use twinsync::worker::{Exit, Kind, StartMethod, Worker};
 use twinsync::{
@@ -114,7 +114,7 @@ fn after_registered<'a, C: ConditionApi>(
     registered: &AtomicU32,
     n: u32,
 ) -> ConditionGuard<'a, C> {
-    until("the waiters registered", || registered.load(Relaxed) == n);
+    until_or_exit("the waiters registered", || registered.load(Relaxed) == n);
     c.guard()
 }
 
@@ -131,13 +131,13 @@ fn notify_one_of_three<C: ConditionApi + Sync>(c: &C) {
         let g = after_registered(c, &registered, 3);
         c.notify(1).unwrap();
         drop(g);
-        until("one waiter returned", || woken.load(Relaxed) >= 1);
+        until_or_exit("one waiter returned", || woken.load(Relaxed) >= 1);
         // The others must be asleep again (or still); one woken by mistake would be running,
         // take the free lock and bump `woken`.
         let mut asleep = 0;
         for me in &slots {
             let t = me.tid.load(Relaxed);
-            until("each waiter sleeps or is done", || {
+            until_or_exit("each waiter sleeps or is done", || {
                 me.done.load(Relaxed) || is_asleep(t)
             });
             if !me.done.load(Relaxed) {
@@ -197,7 +197,7 @@ fn timeout_does_not_absorb<C: ConditionApi + Sync>(c: &C) {
                 c.notify(1).unwrap();
             }
             // Failure detector: B never woken means the notify was absorbed by A.
-            until("B was woken", || b_done.load(Relaxed));
+            until_or_exit("B was woken", || b_done.load(Relaxed));
             s.spawn(|| {
                 let _g = c.guard();
                 registered.fetch_add(1, Relaxed);
@@ -207,7 +207,7 @@ fn timeout_does_not_absorb<C: ConditionApi + Sync>(c: &C) {
             let g = after_registered(c, &registered, 3);
             c.notify(1).unwrap();
             drop(g);
-            until("C was woken", || c_done.load(Relaxed));
+            until_or_exit("C was woken", || c_done.load(Relaxed));
             a_result
         });
         if a_result {
@@ -239,7 +239,7 @@ fn late_waiter_does_not_steal<C: ConditionApi + Sync>(c: &C) {
         );
         assert!(!c.wait_timeout(MS).unwrap(), "took B's notification");
         drop(g);
-        until("B was woken", || b_done.load(Relaxed));
+        until_or_exit("B was woken", || b_done.load(Relaxed));
     });
 }
 
@@ -395,7 +395,7 @@ fn forked_child_is_notified() {
         })
     }
     .unwrap();
-    until("the child waits", || flags[0].load(Relaxed) == 1);
+    until_or_exit("the child waits", || flags[0].load(Relaxed) == 1);
     let g = c.guard(); // free only once the child's wait released both levels
     flags[1].store(1, Relaxed);
     c.notify(1).unwrap();
@@ -443,11 +443,11 @@ fn spawned_waiters_notify_one_then_all() {
     let g = after_registered(&c, &counters[0], 3);
     c.notify(1).unwrap();
     drop(g);
-    until("one waiter returned", || counters[1].load(Relaxed) == 1);
+    until_or_exit("one waiter returned", || counters[1].load(Relaxed) == 1);
     let mut asleep = 0;
     for w in &mut workers {
         let pid = w.pid().unwrap();
-        until("each waiter sleeps or is gone", || {
+        until_or_exit("each waiter sleeps or is gone", || {
             !w.is_alive() || is_asleep(pid)
         });
         if w.is_alive() {

@@ -13,9 +13,9 @@ use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use support::{until, until_asleep, Names, LONG};
+use support::{until, until_asleep, Names, Workers, LONG};
 use twinsync::process::{self, Shared};
-use twinsync::worker::{Exit, Kind, StartMethod, Worker};
+use twinsync::worker::{Kind, StartMethod, Worker};
 use twinsync::{thread, Error, EventApi, SegmentError};
 
 // ---- sequential ---------------------------------------------------------------------------
@@ -287,23 +287,25 @@ fn process_event_many_rounds() {
 fn forked_children_woken_by_set_then_clear() {
     let ev = process::Event::new().unwrap();
     let out = Shared::new([(); 3].map(|()| AtomicU32::new(0))).unwrap();
-    let kids: Vec<Worker> = (0..3)
-        .map(|i| {
-            let (ev, slot) = (&ev, &out[i]);
-            // SAFETY: the children only wait on the inherited event (futex system calls,
-            // atomics, clock_gettime) and store to an inherited atomic: no allocation, no
-            // locks.
-            unsafe {
-                Worker::fork(move || {
-                    let r = ev.wait_timeout(LONG).unwrap_or(false);
-                    slot.store(if r { 1 } else { 2 }, Relaxed);
-                })
-            }
-            .unwrap()
-        })
-        .collect();
+    let kids = Workers(
+        (0..3)
+            .map(|i| {
+                let (ev, slot) = (&ev, &out[i]);
+                // SAFETY: the children only wait on the inherited event (futex system calls,
+                // atomics, clock_gettime) and store to an inherited atomic: no allocation, no
+                // locks.
+                unsafe {
+                    Worker::fork(move || {
+                        let r = ev.wait_timeout(LONG).unwrap_or(false);
+                        slot.store(if r { 1 } else { 2 }, Relaxed);
+                    })
+                }
+                .unwrap()
+            })
+            .collect(),
+    );
     // A forked child's only thread has the child's pid as its tid.
-    let pids: Vec<u32> = kids.iter().map(|k| k.pid().unwrap()).collect();
+    let pids: Vec<u32> = kids.0.iter().map(|k| k.pid().unwrap()).collect();
     let signal = |sig| {
         for &p in &pids {
             // SAFETY: signals a child of ours that has not been reaped (it cannot exit
@@ -319,9 +321,7 @@ fn forked_children_woken_by_set_then_clear() {
     ev.set();
     ev.clear();
     signal(libc::SIGCONT);
-    for mut k in kids {
-        assert_eq!(k.join_timeout(LONG).unwrap(), Some(Exit::Ok));
-    }
+    kids.join_all();
     let got: Vec<u32> = out.iter().map(|o| o.load(Relaxed)).collect();
     assert_eq!(got, [1, 1, 1], "1 = returned true");
     assert!(!ev.is_set());
@@ -352,16 +352,14 @@ fn spawned_worker_ping_pong() {
     let ping = process::Event::create(&names[0]).unwrap();
     let pong = process::Event::create(&names[1]).unwrap();
     let arg = format!("{}\n{}\n{ROUNDS}", names[0], names[1]);
-    let mut w = Worker::start(Kind::Process(StartMethod::Spawn), &PONGER, arg.as_bytes()).unwrap();
+    let w = Worker::start(Kind::Process(StartMethod::Spawn), &PONGER, arg.as_bytes()).unwrap();
+    let w = Workers(vec![w]); // killed if a wake-up is lost
     for _ in 0..ROUNDS {
         ping.set();
-        if !pong.wait_timeout(LONG).unwrap() {
-            let _ = w.kill();
-            panic!("lost wake-up");
-        }
+        assert!(pong.wait_timeout(LONG).unwrap(), "lost wake-up");
         pong.clear();
     }
-    assert_eq!(w.join_timeout(LONG).unwrap(), Some(Exit::Ok));
+    w.join_all();
     assert!(!ping.is_set() && !pong.is_set());
 }
 

@@ -8,7 +8,7 @@ mod support;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use support::{tid, until, until_asleep, Names, LONG};
+use support::{is_asleep, tid, until_or_exit, Names, Workers, LONG};
 use twinsync::process::{self, Shared};
 use twinsync::worker::{Exit, Kind, StartMethod, Worker};
 use twinsync::{thread, Error, RLockApi, SegmentError};
@@ -99,8 +99,9 @@ fn waits_for_full_release<L: RLockApi + Sync>(lock: &L) {
             assert_eq!(lock.count(), 1);
             lock.release().unwrap();
         });
-        until("the waiter started", || waiter_tid.load(Relaxed) != 0);
-        until_asleep(waiter_tid.load(Relaxed));
+        until_or_exit("the waiter started", || waiter_tid.load(Relaxed) != 0);
+        let t = waiter_tid.load(Relaxed);
+        until_or_exit("the waiter sleeps", || is_asleep(t));
         lock.release().unwrap();
         // Still held at depth 1: the waiter cannot have it.
         assert_eq!(acquired.load(Relaxed), 0);
@@ -202,12 +203,12 @@ fn spawned_processes_exclude_with_nested_acquires() {
     let lock = process::RLock::create(&names[0]).unwrap();
     let c = Shared::<[AtomicU64; 2]>::create(&names[1], Default::default()).unwrap();
     let arg = format!("{}\n{}", names[0], names[1]);
-    let workers: Vec<Worker> = (0..2)
-        .map(|_| Worker::start(SPAWN, &NESTED, arg.as_bytes()).unwrap())
-        .collect();
-    for mut w in workers {
-        assert_eq!(w.join_timeout(LONG).unwrap(), Some(Exit::Ok));
-    }
+    Workers(
+        (0..2)
+            .map(|_| Worker::start(SPAWN, &NESTED, arg.as_bytes()).unwrap())
+            .collect(),
+    )
+    .join_all();
     assert_eq!(c[0].load(Relaxed), 20_000, "lost updates");
     assert!(!lock.locked());
 }
@@ -231,7 +232,8 @@ fn forked_child_waits_for_full_release() {
         })
     }
     .unwrap();
-    until_asleep(child.pid().unwrap());
+    let pid = child.pid().unwrap();
+    until_or_exit("the child sleeps", || is_asleep(pid));
     lock.release().unwrap();
     assert_eq!(acquired.load(Relaxed), 0, "the child entered a held RLock");
     lock.release().unwrap();

@@ -13,10 +13,10 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use support::{until, until_asleep, Names, LONG};
+use support::{until, until_asleep, Names, Workers, LONG};
 use twinsync::algo::semaphore::VALUE_MAX;
 use twinsync::process::{self, Shared};
-use twinsync::worker::{Exit, Kind, StartMethod, Worker};
+use twinsync::worker::{Kind, StartMethod, Worker};
 use twinsync::{thread, Error, SegmentError, SemaphoreApi};
 
 // ---- sequential ---------------------------------------------------------------------------
@@ -366,33 +366,12 @@ fn bounded_semaphore_never_more_holders_than_tokens() {
 
 // ---- processes ----------------------------------------------------------------------------
 
-/// Worker processes, killed if the test fails (a child blocked on a lost wake-up would
-/// otherwise outlive the test run).
-struct Reaper(Vec<Worker>);
-
-impl Drop for Reaper {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.0.iter().for_each(|w| drop(w.kill()));
-        }
-    }
-}
-
-impl Reaper {
-    /// Joins every worker, expecting each to return normally.
-    fn join_all(mut self) {
-        for mut w in std::mem::take(&mut self.0) {
-            assert_eq!(w.join_timeout(LONG).unwrap(), Some(Exit::Ok));
-        }
-    }
-}
-
 /// `sem` starts at 0 with room for 3. Three forked children block in `acquire` on it;
 /// `release(2)` lets exactly two of them through, and the third sleeps on until `release(1)`.
 fn forked_release_n_lets_n_proceed<S: SemaphoreApi>(sem: S) {
     let passed = Shared::new([(); 3].map(|()| AtomicU32::new(0))).unwrap();
     let count = || passed.iter().filter(|x| x.load(Relaxed) != 0).count();
-    let kids = Reaper(
+    let kids = Workers(
         (0..3)
             .map(|i| {
                 let (sem, pass) = (&sem, &passed[i]);
@@ -454,7 +433,7 @@ fn forked_child_over_release_of_a_bounded_semaphore_is_refused() {
         })
     }
     .unwrap();
-    Reaper(vec![child]).join_all();
+    Workers(vec![child]).join_all();
     assert_eq!(verdict.load(Relaxed), 1);
     assert_eq!(sem.value(), 2);
 }
@@ -487,7 +466,7 @@ fn spawned_workers_take_released_tokens() {
     let ack = process::Semaphore::create(&names[1], 0).unwrap();
     let counter = Shared::create(&names[2], AtomicU64::new(0)).unwrap();
     let arg = format!("{}\n{}\n{}\n{ROUNDS}", names[0], names[1], names[2]);
-    let workers = Reaper(
+    let workers = Workers(
         (0..2)
             .map(|_| {
                 Worker::start(Kind::Process(StartMethod::Spawn), &CONSUMER, arg.as_bytes()).unwrap()

@@ -8,6 +8,8 @@
 
 use std::time::{Duration, Instant};
 
+use twinsync::worker::{Exit, Worker};
+
 /// Runs each generic check `fn check(x: &X)` on one value per version (or per lock kind):
 /// `for_each_version!(thread_version: make_a(), process_version: make_b(); [check1, check2])`
 /// makes the tests `thread_version::check1`, `process_version::check1`, and so on.
@@ -49,9 +51,39 @@ macro_rules! assert_send_sync {
 /// Generous bound for "this happens now": reached only if something is broken.
 pub const LONG: Duration = Duration::from_secs(60);
 
+/// Yields until `cond` holds; panics naming `what` after [`LONG`], so that the test's guards
+/// run as it unwinds ([`Names`] unlinks, [`Workers`] kills). A failure detector, not a way to
+/// wait for time to pass.
+pub fn until(what: &str, mut cond: impl FnMut() -> bool) {
+    if !poll(&mut cond) {
+        panic!("gave up after {LONG:?} waiting until {what}");
+    }
+}
+
+/// As [`until`], but ends the whole test process (see [`give_up`]) instead of panicking: for
+/// waits inside `std::thread::scope`, where a panic would wait forever for a stuck scoped
+/// thread.
+pub fn until_or_exit(what: &str, mut cond: impl FnMut() -> bool) {
+    if !poll(&mut cond) {
+        give_up(what);
+    }
+}
+
+/// Yields until `cond` holds or [`LONG`] has passed; whether it held.
+fn poll(cond: &mut impl FnMut() -> bool) -> bool {
+    let t0 = Instant::now();
+    while !cond() {
+        if t0.elapsed() > LONG {
+            return false;
+        }
+        std::thread::yield_now();
+    }
+    true
+}
+
 /// A failure detector fired: something that happens at once in a correct implementation did
 /// not happen within [`LONG`]. Ends the whole test process, because a panic would not do: the
-/// stuck thread is often a scoped one, and the scope would wait for it forever.
+/// stuck thread is a scoped one, and the scope would wait for it forever.
 pub fn give_up(what: &str) -> ! {
     use std::io::Write;
     // Straight to the stream: the harness captures eprintln! and would lose it at exit.
@@ -60,18 +92,6 @@ pub fn give_up(what: &str) -> ! {
         "FAILED: gave up after {LONG:?} waiting until {what}"
     );
     std::process::exit(101)
-}
-
-/// Yields until `cond` holds (see [`give_up`]). A failure detector, not a way to wait for
-/// time to pass.
-pub fn until(what: &str, mut cond: impl FnMut() -> bool) {
-    let t0 = Instant::now();
-    while !cond() {
-        if t0.elapsed() > LONG {
-            give_up(what);
-        }
-        std::thread::yield_now();
-    }
 }
 
 /// The scheduler state of thread `tid` (a kernel TID, of any process): `R` running, `S`
@@ -89,7 +109,7 @@ pub fn is_asleep(tid: u32) -> bool {
     state(tid) == Some('S')
 }
 
-/// Yields until thread `tid` sleeps in the kernel (see [`give_up`]).
+/// Yields until thread `tid` sleeps in the kernel; panics after [`LONG`] (see [`until`]).
 pub fn until_asleep(tid: u32) {
     until(&format!("thread {tid} sleeps"), || is_asleep(tid));
 }
@@ -97,6 +117,27 @@ pub fn until_asleep(tid: u32) {
 /// The calling thread's kernel TID.
 pub fn tid() -> u32 {
     twinsync::sys::tid::current()
+}
+
+/// Worker processes, joined by [`Workers::join_all`] and killed if the test panics first (a
+/// child blocked on a lost wake-up would otherwise outlive the test run).
+pub struct Workers(pub Vec<Worker>);
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.iter().for_each(|w| drop(w.kill()));
+        }
+    }
+}
+
+impl Workers {
+    /// Joins every worker, expecting each to return normally within [`LONG`].
+    pub fn join_all(mut self) {
+        for mut w in std::mem::take(&mut self.0) {
+            assert_eq!(w.join_timeout(LONG).unwrap(), Some(Exit::Ok));
+        }
+    }
 }
 
 /// Named segments of one test, unlinked on drop (also when an assertion fails).
