@@ -12,10 +12,7 @@ use twinsync::sync::atomic::{AtomicU32, Ordering::*};
 use twinsync::sync::futex::{self, Scope};
 use twinsync::{thread::Lock, LockApi};
 
-#[cfg(twinsync_loom)]
-use loom::{sync::Arc, thread};
-#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
-use shuttle::{sync::Arc, thread};
+use checker_support::{thread, Arc};
 
 /// A lock whose release forgets the wake: a sleeper is never woken.
 struct Forgetful(AtomicU32);

@@ -21,10 +21,7 @@ use twinsync::{thread::Barrier, BarrierApi, Error};
 use checker_support::{loom_check, loom_passes};
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
 use checker_support::{shuttle_passes, shuttle_rejects};
-#[cfg(twinsync_loom)]
-use loom::{sync::Arc, thread};
-#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
-use shuttle::{sync::Arc, thread};
+use checker_support::{thread, Arc};
 
 /// What the scenarios need of a barrier.
 trait Waits: Send + Sync + 'static {

@@ -39,10 +39,7 @@ use twinsync::sys::time::Deadline;
 use twinsync::thread::{Condition, Lock};
 use twinsync::{ConditionApi, ConditionLock, LockApi};
 
-#[cfg(twinsync_loom)]
-use loom::{sync::Arc, thread};
-#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
-use shuttle::{sync::Arc, thread};
+use checker_support::{thread, Arc};
 
 /// What the models need from a condition variable with its lock.
 trait Cond: Send + Sync + 'static {

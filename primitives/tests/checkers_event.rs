@@ -24,10 +24,7 @@ use twinsync::sync::atomic::{AtomicU32, Ordering::*};
 use twinsync::sync::futex::{self, Scope};
 use twinsync::{thread::Event, EventApi};
 
-#[cfg(twinsync_loom)]
-use loom::{sync::Arc, thread};
-#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
-use shuttle::{sync::Arc, thread};
+use checker_support::{thread, Arc};
 
 /// What the set/clear models drive: the Event algorithm, or a broken variant, plus a probe
 /// telling that a waiter has begun (announced itself, so its wait must end at the next set).

@@ -15,10 +15,7 @@ use twinsync::sync::atomic::{AtomicBool, AtomicU32, Ordering::*};
 use twinsync::sync::futex::Scope;
 use twinsync::{thread::RLock, Error, RLockApi};
 
-#[cfg(twinsync_loom)]
-use loom::{sync::Arc, thread};
-#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
-use shuttle::{sync::Arc, thread};
+use checker_support::{thread, Arc};
 
 /// What the model needs from an RLock: the real one, or the broken control.
 trait Reentrant: Send + Sync + 'static {

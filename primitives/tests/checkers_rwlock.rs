@@ -20,10 +20,7 @@ use twinsync::{thread::RwLock, RwLockApi};
 use checker_support::{loom_check, loom_passes};
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
 use checker_support::{shuttle_passes, shuttle_rejects};
-#[cfg(twinsync_loom)]
-use loom::{sync::Arc, thread};
-#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
-use shuttle::{sync::Arc, thread};
+use checker_support::{thread, Arc};
 
 /// Negative control: readers sleep on the word with a waiting flag, and the write unlock
 /// wakes one of them only, so a second blocked reader is never woken.

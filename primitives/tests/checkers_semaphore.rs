@@ -24,10 +24,7 @@ use twinsync::sync::futex::{self, Scope};
 use twinsync::thread::{BoundedSemaphore, Semaphore};
 use twinsync::{Error, SemaphoreApi};
 
-#[cfg(twinsync_loom)]
-use loom::{sync::Arc, thread};
-#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
-use shuttle::{sync::Arc, thread};
+use checker_support::{thread, Arc};
 
 /// A deliberately broken semaphore: its `release(n)` wakes at most `WAKES` sleepers.
 struct Broken<const WAKES: u32>(AtomicU32);

@@ -5,6 +5,12 @@
 //! is for the expected reason.
 #![allow(dead_code, unused_macros)] // each test binary uses a part
 
+/// The checker's `Arc` and `thread`, for the models.
+#[cfg(twinsync_loom)]
+pub use loom::{sync::Arc, thread};
+#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
+pub use shuttle::{sync::Arc, thread};
+
 /// Set in the environment of a negative-control child process.
 #[cfg(twinsync_loom)]
 const CHILD_ENV: &str = "TWINSYNC_LOOM_CHILD";
