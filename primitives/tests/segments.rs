@@ -7,6 +7,9 @@
 use std::ffi::CString;
 use std::sync::atomic::AtomicU64;
 
+mod support;
+
+use support::Names;
 use twinsync::process::{self, Lock, Shared, ABI_VERSION, HEADER_SIZE, MAGIC};
 use twinsync::{Error, LockApi, SegmentError};
 
@@ -62,12 +65,13 @@ fn refusal(name: &str) -> SegmentError {
 }
 
 fn case(mode: libc::mode_t, bytes: &[u8]) -> (String, SegmentError) {
-    let name = process::unique_name("tw-hostile").unwrap();
-    let fd = raw_object(&name, mode, bytes);
-    let err = refusal(&name);
+    let names = Names::new(&["tw-hostile"]);
+    let name = &names[0];
+    let fd = raw_object(name, mode, bytes);
+    let err = refusal(name);
     close(fd);
-    process::unlink(&name).unwrap();
-    (name, err)
+    process::unlink(name).unwrap();
+    (name.clone(), err)
 }
 
 const LOCK_KIND: u32 = process::KIND_LOCK;
@@ -76,17 +80,18 @@ const LOCK_KIND: u32 = process::KIND_LOCK;
 #[serial_test::serial(shm)]
 fn a_well_formed_raw_header_is_accepted() {
     // The positive control for the cases below: the same bytes with nothing wrong attach.
-    let name = process::unique_name("tw-hostile").unwrap();
+    let names = Names::new(&["tw-hostile"]);
+    let name = &names[0];
     let fd = raw_object(
-        &name,
+        name,
         0o600,
         &header(MAGIC, ABI_VERSION, LOCK_KIND, 4, 4, true),
     );
-    let lock = Lock::open(&name).expect("well-formed segment refused");
+    let lock = Lock::open(name).expect("well-formed segment refused");
     assert!(!lock.locked());
     assert!(lock.try_acquire());
     close(fd);
-    process::unlink(&name).unwrap();
+    process::unlink(name).unwrap();
 }
 
 #[test]
@@ -168,15 +173,16 @@ fn a_segment_owned_by_another_user_is_refused() {
         eprintln!("skipped: needs root to chown the object");
         return;
     }
-    let name = process::unique_name("tw-hostile").unwrap();
+    let names = Names::new(&["tw-hostile"]);
+    let name = &names[0];
     let fd = raw_object(
-        &name,
+        name,
         0o600,
         &header(MAGIC, ABI_VERSION, LOCK_KIND, 4, 4, true),
     );
     // SAFETY: fd is open; as root we may give the object to uid/gid 65534 (nobody).
     assert_eq!(unsafe { libc::fchown(fd, 65534, 65534) }, 0);
-    let e = refusal(&name);
+    let e = refusal(name);
     assert_eq!(
         e,
         SegmentError::WrongOwner {
@@ -185,7 +191,7 @@ fn a_segment_owned_by_another_user_is_refused() {
         }
     );
     close(fd);
-    process::unlink(&name).unwrap();
+    process::unlink(name).unwrap();
 }
 
 #[test]
