@@ -12,7 +12,7 @@ use twinsync::sync::atomic::{AtomicU32, Ordering::*};
 use twinsync::sync::futex::{self, Scope};
 use twinsync::{thread::Lock, LockApi};
 
-use checker_support::{thread, Arc};
+use checker_support::{join_all, spawn_each, Arc};
 
 /// A lock whose release forgets the wake: a sleeper is never woken.
 struct Forgetful(AtomicU32);
@@ -34,20 +34,13 @@ where
 {
     move || {
         let s = Arc::new((Lock::new(), Forgetful(AtomicU32::new(0)), AtomicU32::new(0)));
-        let hs: Vec<_> = (0..n)
-            .map(|_| {
-                let s = s.clone();
-                thread::spawn(move || {
-                    acquire(&s);
-                    let v = s.2.load(Relaxed);
-                    s.2.store(v + 1, Relaxed);
-                    release(&s);
-                })
-            })
-            .collect();
-        for h in hs {
-            h.join().unwrap();
-        }
+        let hs = spawn_each(n, &s, move |s, _| {
+            acquire(s);
+            let v = s.2.load(Relaxed);
+            s.2.store(v + 1, Relaxed);
+            release(s);
+        });
+        join_all(hs);
         assert_eq!(s.2.load(Relaxed), n as u32);
     }
 }

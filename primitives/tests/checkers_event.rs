@@ -24,7 +24,7 @@ use twinsync::sync::atomic::{AtomicU32, Ordering::*};
 use twinsync::sync::futex::{self, Scope};
 use twinsync::{thread::Event, EventApi};
 
-use checker_support::{thread, Arc};
+use checker_support::{join_all, spawn_each, thread, Arc};
 
 /// What the set/clear models drive: the Event algorithm, or a broken variant, plus a probe
 /// telling that a waiter has begun (announced itself, so its wait must end at the next set).
@@ -109,14 +109,9 @@ where
 {
     move || {
         let ev = Arc::new(make());
-        let hs: Vec<_> = (0..2)
-            .map(|_| {
-                let ev = ev.clone();
-                thread::spawn(move || ev.wait())
-            })
-            .collect();
+        let hs = spawn_each(2, &ev, |ev, _| ev.wait());
         ev.set();
-        hs.into_iter().for_each(|h| h.join().unwrap());
+        join_all(hs);
         assert!(ev.is_set());
     }
 }

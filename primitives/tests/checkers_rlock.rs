@@ -15,7 +15,7 @@ use twinsync::sync::atomic::{AtomicBool, AtomicU32, Ordering::*};
 use twinsync::sync::futex::Scope;
 use twinsync::{thread::RLock, Error, RLockApi};
 
-use checker_support::{thread, Arc};
+use checker_support::{join_all, spawn_each, Arc};
 
 /// What the model needs from an RLock: the real one, or the broken control.
 trait Reentrant: Send + Sync + 'static {
@@ -72,27 +72,20 @@ impl Reentrant for Sloppy {
 fn body<R: Reentrant>(make: fn() -> R) -> impl Fn() + Send + Sync + 'static {
     move || {
         let s = Arc::new((make(), AtomicBool::new(false), AtomicU32::new(0)));
-        let hs: Vec<_> = (0..2)
-            .map(|_| {
-                let s = s.clone();
-                thread::spawn(move || {
-                    let (r, inside, counter) = &*s;
-                    r.enter();
-                    assert!(!inside.swap(true, Relaxed), "two owners at once");
-                    r.enter();
-                    assert_eq!(r.depth(), 2, "wrong depth (two owners?)");
-                    let v = counter.load(Relaxed);
-                    counter.store(v + 1, Relaxed);
-                    r.leave();
-                    assert_eq!(r.depth(), 1, "wrong depth (two owners?)");
-                    inside.store(false, Relaxed);
-                    r.leave();
-                })
-            })
-            .collect();
-        for h in hs {
-            h.join().unwrap();
-        }
+        let hs = spawn_each(2, &s, |s, _| {
+            let (r, inside, counter) = &**s;
+            r.enter();
+            assert!(!inside.swap(true, Relaxed), "two owners at once");
+            r.enter();
+            assert_eq!(r.depth(), 2, "wrong depth (two owners?)");
+            let v = counter.load(Relaxed);
+            counter.store(v + 1, Relaxed);
+            r.leave();
+            assert_eq!(r.depth(), 1, "wrong depth (two owners?)");
+            inside.store(false, Relaxed);
+            r.leave();
+        });
+        join_all(hs);
         assert_eq!(s.2.load(Relaxed), 2, "lost update (two owners?)");
     }
 }

@@ -24,7 +24,7 @@ use twinsync::sync::futex::{self, Scope};
 use twinsync::thread::{BoundedSemaphore, Semaphore};
 use twinsync::{Error, SemaphoreApi};
 
-use checker_support::{thread, Arc};
+use checker_support::{join_all, spawn_each, thread, Arc};
 
 /// A deliberately broken semaphore: its `release(n)` wakes at most `WAKES` sleepers.
 struct Broken<const WAKES: u32>(AtomicU32);
@@ -67,14 +67,9 @@ where
 {
     move || {
         let sem = Arc::new(make());
-        let hs: Vec<_> = (0..2)
-            .map(|_| {
-                let sem = sem.clone();
-                thread::spawn(move || sem.acquire())
-            })
-            .collect();
+        let hs = spawn_each(2, &sem, |sem, _| sem.acquire());
         sem.release(2).unwrap();
-        hs.into_iter().for_each(|h| h.join().unwrap());
+        join_all(hs);
         assert_eq!(sem.value(), 0);
     }
 }
@@ -82,17 +77,12 @@ where
 /// Two acquirers, two releasers of 1 each (one of them the main thread).
 fn two_releasers() {
     let sem = Arc::new(semaphore());
-    let hs: Vec<_> = (0..2)
-        .map(|_| {
-            let sem = sem.clone();
-            thread::spawn(move || sem.acquire())
-        })
-        .collect();
+    let hs = spawn_each(2, &sem, |sem, _| sem.acquire());
     let s2 = sem.clone();
     let r = thread::spawn(move || s2.release(1).unwrap());
     sem.release(1).unwrap();
     r.join().unwrap();
-    hs.into_iter().for_each(|h| h.join().unwrap());
+    join_all(hs);
     assert_eq!(sem.value(), 0);
 }
 
@@ -118,17 +108,12 @@ fn timeout_races_release() {
 /// holders at once.
 fn excludes() {
     let s = Arc::new((Semaphore::new(1).unwrap(), AtomicU32::new(0)));
-    let hs: Vec<_> = (0..2)
-        .map(|_| {
-            let s = s.clone();
-            thread::spawn(move || {
-                let _g = s.0.acquire_guard();
-                let v = s.1.load(Relaxed);
-                s.1.store(v + 1, Relaxed);
-            })
-        })
-        .collect();
-    hs.into_iter().for_each(|h| h.join().unwrap());
+    let hs = spawn_each(2, &s, |s, _| {
+        let _g = s.0.acquire_guard();
+        let v = s.1.load(Relaxed);
+        s.1.store(v + 1, Relaxed);
+    });
+    join_all(hs);
     assert_eq!(s.1.load(Relaxed), 2);
     assert_eq!(s.0.value(), 1);
 }
@@ -139,22 +124,17 @@ fn excludes() {
 fn bounded_releases_race() {
     let sem = Arc::new(BoundedSemaphore::new(2).unwrap());
     assert!(sem.try_acquire() && sem.try_acquire());
-    let releasers: Vec<_> = (0..2)
-        .map(|_| {
-            let sem = sem.clone();
-            thread::spawn(move || match sem.release(2) {
-                Ok(()) => 1,
-                Err(Error::TooManyReleases { max: 2 }) => 0,
-                Err(e) => panic!("unexpected {e:?}"),
-            })
-        })
-        .collect();
+    let releasers = spawn_each(2, &sem, |sem, _| match sem.release(2) {
+        Ok(()) => 1,
+        Err(Error::TooManyReleases { max: 2 }) => 0,
+        Err(e) => panic!("unexpected {e:?}"),
+    });
     let s2 = sem.clone();
     let taker = thread::spawn(move || {
         s2.acquire();
         assert!(s2.value() <= 1);
     });
-    let added: u32 = releasers.into_iter().map(|h| h.join().unwrap()).sum();
+    let added: u32 = join_all(releasers).into_iter().sum();
     taker.join().unwrap();
     assert!(added >= 1);
     assert_eq!(sem.value(), 2 * added - 1);

@@ -11,6 +11,26 @@ pub use loom::{sync::Arc, thread};
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
 pub use shuttle::{sync::Arc, thread};
 
+/// Starts `n` model threads; thread `i` runs `f(&shared, i)` on its own clone of `shared`.
+pub fn spawn_each<S, R, F>(n: usize, shared: &Arc<S>, f: F) -> Vec<thread::JoinHandle<R>>
+where
+    S: Send + Sync + 'static,
+    R: Send + 'static,
+    F: Fn(&Arc<S>, usize) -> R + Send + Sync + Clone + 'static,
+{
+    (0..n)
+        .map(|i| {
+            let (s, f) = (Arc::clone(shared), f.clone());
+            thread::spawn(move || f(&s, i))
+        })
+        .collect()
+}
+
+/// Joins every thread in order (a thread's panic fails the model); returns their results.
+pub fn join_all<R>(hs: Vec<thread::JoinHandle<R>>) -> Vec<R> {
+    hs.into_iter().map(|h| h.join().unwrap()).collect()
+}
+
 /// Set in the environment of a negative-control child process.
 #[cfg(twinsync_loom)]
 const CHILD_ENV: &str = "TWINSYNC_LOOM_CHILD";
