@@ -287,25 +287,15 @@ fn process_event_many_rounds() {
 fn forked_children_woken_by_set_then_clear() {
     let ev = process::Event::new().unwrap();
     let out = Shared::new([(); 3].map(|()| AtomicU32::new(0))).unwrap();
-    let kids = Workers(
-        (0..3)
-            .map(|i| {
-                let (ev, slot) = (&ev, &out[i]);
-                // SAFETY: the children only wait on the inherited event (futex system calls,
-                // atomics, clock_gettime) and store to an inherited atomic: no allocation, no
-                // locks.
-                unsafe {
-                    Worker::fork(move || {
-                        let r = ev.wait_timeout(LONG).unwrap_or(false);
-                        slot.store(if r { 1 } else { 2 }, Relaxed);
-                    })
-                }
-                .unwrap()
-            })
-            .collect(),
-    );
-    // A forked child's only thread has the child's pid as its tid.
-    let pids: Vec<u32> = kids.0.iter().map(|k| k.pid().unwrap()).collect();
+    // SAFETY: the children only wait on the inherited event (futex system calls, atomics,
+    // clock_gettime) and store to an inherited atomic: no allocation, no locks.
+    let kids = unsafe {
+        Workers::fork_each(3, |i| {
+            let r = ev.wait_timeout(LONG).unwrap_or(false);
+            out[i].store(if r { 1 } else { 2 }, Relaxed);
+        })
+    };
+    let pids = kids.pids();
     let signal = |sig| {
         for &p in &pids {
             // SAFETY: signals a child of ours that has not been reaped (it cannot exit

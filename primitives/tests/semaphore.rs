@@ -371,25 +371,15 @@ fn bounded_semaphore_never_more_holders_than_tokens() {
 fn forked_release_n_lets_n_proceed<S: SemaphoreApi>(sem: S) {
     let passed = Shared::new([(); 3].map(|()| AtomicU32::new(0))).unwrap();
     let count = || passed.iter().filter(|x| x.load(Relaxed) != 0).count();
-    let kids = Workers(
-        (0..3)
-            .map(|i| {
-                let (sem, pass) = (&sem, &passed[i]);
-                // SAFETY: the children only wait on the inherited semaphore (futex system
-                // calls and atomics) and store to an inherited atomic: no allocation, no
-                // locks.
-                unsafe {
-                    Worker::fork(move || {
-                        sem.acquire();
-                        pass.store(1, Relaxed);
-                    })
-                }
-                .unwrap()
-            })
-            .collect(),
-    );
-    // A forked child's only thread has the child's pid as its tid.
-    let pids: Vec<u32> = kids.0.iter().map(|k| k.pid().unwrap()).collect();
+    // SAFETY: the children only wait on the inherited semaphore (futex system calls and
+    // atomics) and store to an inherited atomic: no allocation, no locks.
+    let kids = unsafe {
+        Workers::fork_each(3, |i| {
+            sem.acquire();
+            passed[i].store(1, Relaxed);
+        })
+    };
+    let pids = kids.pids();
     pids.iter().for_each(|&p| until_asleep(p));
     sem.release(2).unwrap();
     until("two children proceed", || count() == 2);

@@ -132,6 +132,25 @@ impl Drop for Workers {
 }
 
 impl Workers {
+    /// Forks `n` children; child `i` runs `f(i)`.
+    ///
+    /// # Safety
+    ///
+    /// As [`Worker::fork`], for `f`.
+    pub unsafe fn fork_each(n: usize, f: impl Fn(usize)) -> Workers {
+        Workers(
+            (0..n)
+                // SAFETY: forwarded: the caller vouches for `f` as `Worker::fork` requires.
+                .map(|i| unsafe { Worker::fork(|| f(i)) }.unwrap())
+                .collect(),
+        )
+    }
+
+    /// The workers' process ids; a forked child's only thread has the child's pid as its tid.
+    pub fn pids(&self) -> Vec<u32> {
+        self.0.iter().map(|w| w.pid().unwrap()).collect()
+    }
+
     /// Joins every worker, expecting each to return normally within [`LONG`].
     pub fn join_all(mut self) {
         for mut w in std::mem::take(&mut self.0) {
