@@ -169,7 +169,8 @@ macro_rules! lock_conformance_tests {
         $crate::__clause_tests!($module, $ty, [$($shared)?], [
             lock_01 "LOCK-01", lock_02 "LOCK-02", lock_03 "LOCK-03", lock_04 "LOCK-04",
             lock_05 "LOCK-05", lock_06 "LOCK-06", lock_07 "LOCK-07", lock_08 "LOCK-08",
-            lock_09 "LOCK-09", lock_10 "LOCK-10", lock_11 "LOCK-11", lock_12 "LOCK-12"
+            lock_09 "LOCK-09", lock_10 "LOCK-10", lock_11 "LOCK-11", lock_12 "LOCK-12",
+            lock_13 "LOCK-13"
         ]);
     };
 }

@@ -15,7 +15,7 @@ twinsync_conformance::lock_conformance_tests!(process_lock, twinsync::process::L
 fn the_lock_macro_lists_every_lock_clause() {
     assert_eq!(
         twinsync_conformance::spec::lock::CLAUSES.len(),
-        12,
+        13,
         "update lock_conformance_tests! in conformance/src/plugin.rs"
     );
 }

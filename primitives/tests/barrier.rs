@@ -430,10 +430,10 @@ twinsync::entry_point!(static PARTY = process_party);
 #[test]
 #[serial_test::serial(shm)]
 fn processes_many_generations_each_with_its_own_action() {
-    let names = Names::new("tw-barrier-slots", 2);
-    let _slots = Shared::<Slots>::create(&names.0[0], new_slots()).unwrap();
-    let _b = process::Barrier::create(&names.0[1], PROC_PARTIES as u32).unwrap();
-    let arg = format!("{}\n{}", names.0[0], names.0[1]);
+    let names = Names::new(&["tw-barrier-slots"; 2]);
+    let _slots = Shared::<Slots>::create(&names[0], new_slots()).unwrap();
+    let _b = process::Barrier::create(&names[1], PROC_PARTIES as u32).unwrap();
+    let arg = format!("{}\n{}", names[0], names[1]);
     let workers: Vec<Worker> = (0..PROC_PARTIES - 1)
         .map(|_| Worker::start(Kind::Process(StartMethod::Spawn), &PARTY, arg.as_bytes()).unwrap())
         .collect();
@@ -452,8 +452,8 @@ fn processes_many_generations_each_with_its_own_action() {
 #[serial_test::serial(shm)]
 fn open_refuses_a_corrupt_party_count() {
     use std::os::unix::fs::FileExt;
-    let names = Names::new("tw-barrier-bad", 1);
-    let name = &names.0[0];
+    let names = Names::new(&["tw-barrier-bad"]);
+    let name = &names[0];
     let b = process::Barrier::create(name, 2).unwrap();
     let file = std::fs::OpenOptions::new()
         .write(true)

@@ -5,14 +5,14 @@
 //! (or `twinsync_shuttle`). In a normal build this file is empty.
 #![cfg(any(twinsync_loom, twinsync_shuttle))]
 
+#[macro_use]
+mod checker_support;
+
 use twinsync::sync::atomic::{AtomicU32, Ordering::*};
 use twinsync::sync::futex::{self, Scope};
 use twinsync::{thread::Lock, LockApi};
 
-#[cfg(twinsync_loom)]
-use loom::{sync::Arc, thread};
-#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
-use shuttle::{sync::Arc, thread};
+use checker_support::{join_all, spawn_each, Arc};
 
 /// A lock whose release forgets the wake: a sleeper is never woken.
 struct Forgetful(AtomicU32);
@@ -34,20 +34,13 @@ where
 {
     move || {
         let s = Arc::new((Lock::new(), Forgetful(AtomicU32::new(0)), AtomicU32::new(0)));
-        let hs: Vec<_> = (0..n)
-            .map(|_| {
-                let s = s.clone();
-                thread::spawn(move || {
-                    acquire(&s);
-                    let v = s.2.load(Relaxed);
-                    s.2.store(v + 1, Relaxed);
-                    release(&s);
-                })
-            })
-            .collect();
-        for h in hs {
-            h.join().unwrap();
-        }
+        let hs = spawn_each(n, &s, move |s, _| {
+            acquire(s);
+            let v = s.2.load(Relaxed);
+            s.2.store(v + 1, Relaxed);
+            release(s);
+        });
+        join_all(hs);
         assert_eq!(s.2.load(Relaxed), n as u32);
     }
 }
@@ -63,77 +56,28 @@ fn forgetful() -> impl Fn() + Sync + Send + 'static {
 #[cfg(twinsync_loom)]
 #[test]
 fn loom_lock_passes() {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static RUNS: AtomicUsize = AtomicUsize::new(0);
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = Some(3);
-    let body = good();
-    b.check(move || {
-        RUNS.fetch_add(1, Ordering::Relaxed);
-        body()
-    });
-    let runs = RUNS.load(Ordering::Relaxed);
-    println!("loom explored {runs} interleavings");
     // Two contending threads must give loom real choices to explore.
-    assert!(runs > 10, "loom explored only {runs} interleavings");
+    checker_support::loom_passes("lock", 3, good());
 }
 
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
 #[test]
 fn shuttle_lock_passes() {
-    shuttle::check_random(good(), 2000);
-    shuttle::check_pct(good(), 2000, 3);
+    checker_support::shuttle_passes(2000, good);
 }
 
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
 #[test]
 fn shuttle_rejects_forgetful_wake() {
-    let r = std::panic::catch_unwind(|| shuttle::check_random(forgetful(), 2000));
-    let msg = r.expect_err("shuttle accepted a lock that forgets to wake");
-    let text = msg
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| msg.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default();
-    assert!(text.contains("deadlock"), "unexpected failure: {text}");
+    checker_support::shuttle_rejects("a lock that forgets to wake", forgetful(), &["deadlock"]);
 }
 
-/// loom aborts the process on a deadlock, so the control runs in a child process: this test
-/// re-runs the test binary, selecting `loom_forgetful_child`, and expects it to fail.
+// loom aborts the process on a deadlock, so the control runs in a child process: the first
+// test re-runs the test binary, selecting the second, and expects it to fail.
 #[cfg(twinsync_loom)]
-#[test]
-fn loom_rejects_forgetful_wake() {
-    let exe = std::env::current_exe().unwrap();
-    let out = std::process::Command::new(exe)
-        .args([
-            "--exact",
-            "loom_forgetful_child",
-            "--include-ignored",
-            "--nocapture",
-        ])
-        .env("TWINSYNC_LOOM_CHILD", "1")
-        .output()
-        .unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success(),
-        "loom accepted a lock that forgets to wake:\n{text}"
-    );
-    assert!(
-        text.contains("deadlock") || text.contains("Deadlock"),
-        "unexpected failure:\n{text}"
-    );
-}
-
-#[cfg(twinsync_loom)]
-#[test]
-#[ignore = "negative control: run only as a child of loom_rejects_forgetful_wake"]
-fn loom_forgetful_child() {
-    if std::env::var_os("TWINSYNC_LOOM_CHILD").is_none() {
-        return;
-    }
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = Some(3);
-    b.check(forgetful());
-}
+loom_control!(
+    loom_rejects_forgetful_wake,
+    loom_forgetful_child,
+    ["deadlock", "Deadlock"],
+    checker_support::loom_check(3, forgetful())
+);

@@ -8,6 +8,7 @@
 //! checkers_barrier` (or `twinsync_shuttle`). In a normal build this file is empty.
 #![cfg(any(twinsync_loom, twinsync_shuttle))]
 
+#[macro_use]
 mod checker_support;
 
 use std::time::Duration;
@@ -16,14 +17,11 @@ use twinsync::sync::atomic::{AtomicU32, Ordering::*};
 use twinsync::sync::futex::{self, Scope};
 use twinsync::{thread::Barrier, BarrierApi, Error};
 
-#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
-use checker_support::shuttle_rejects_random;
 #[cfg(twinsync_loom)]
-use checker_support::{is_loom_child, loom_check, loom_passes, loom_rejects_in_child};
-#[cfg(twinsync_loom)]
-use loom::{sync::Arc, thread};
+use checker_support::{loom_check, loom_passes};
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
-use shuttle::{sync::Arc, thread};
+use checker_support::{shuttle_passes, shuttle_rejects};
+use checker_support::{thread, Arc};
 
 /// What the scenarios need of a barrier.
 trait Waits: Send + Sync + 'static {
@@ -270,10 +268,8 @@ fn loom_barrier_timeout_and_reset() {
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
 #[test]
 fn shuttle_barrier_passes() {
-    shuttle::check_random(good(3, 3), 2000);
-    shuttle::check_pct(good(3, 3), 2000, 3);
-    shuttle::check_random(more_threads_than_parties, 2000);
-    shuttle::check_pct(more_threads_than_parties, 2000, 3);
+    shuttle_passes(2000, || good(3, 3));
+    shuttle_passes(2000, || more_threads_than_parties);
     shuttle::check_random(timeout_breaks_for_all, 1000);
     shuttle::check_random(reset_while_waiting, 1000);
 }
@@ -281,49 +277,38 @@ fn shuttle_barrier_passes() {
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
 #[test]
 fn shuttle_rejects_wake_one_release() {
-    let text = shuttle_rejects_random("a barrier release that wakes one", wake_one());
-    assert!(text.contains("deadlock"), "unexpected failure: {text}");
+    shuttle_rejects(
+        "a barrier release that wakes one",
+        wake_one(),
+        &["deadlock"],
+    );
 }
 
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
 #[test]
 fn shuttle_rejects_lapping() {
     // Lapping shows as a deadlock (the slow party never sees 0) or a failed check.
-    let text = shuttle_rejects_random("a barrier without generations", laps());
-    assert!(
-        text.contains("deadlock") || text.contains("lapped"),
-        "unexpected failure: {text}"
+    shuttle_rejects(
+        "a barrier without generations",
+        laps(),
+        &["deadlock", "lapped"],
     );
 }
 
 // loom aborts the process on a deadlock, so each control runs in a child process.
 
 #[cfg(twinsync_loom)]
-#[test]
-fn loom_rejects_wake_one_release() {
-    loom_rejects_in_child("loom_wake_one_child", &["deadlock", "Deadlock"]);
-}
+loom_control!(
+    loom_rejects_wake_one_release,
+    loom_wake_one_child,
+    ["deadlock", "Deadlock"],
+    loom_check(3, wake_one())
+);
 
 #[cfg(twinsync_loom)]
-#[test]
-fn loom_rejects_lapping() {
-    loom_rejects_in_child("loom_laps_child", &["deadlock", "Deadlock", "lapped"]);
-}
-
-#[cfg(twinsync_loom)]
-#[test]
-#[ignore = "negative control: run only as a child of loom_rejects_wake_one_release"]
-fn loom_wake_one_child() {
-    if is_loom_child() {
-        loom_check(3, wake_one());
-    }
-}
-
-#[cfg(twinsync_loom)]
-#[test]
-#[ignore = "negative control: run only as a child of loom_rejects_lapping"]
-fn loom_laps_child() {
-    if is_loom_child() {
-        loom_check(3, laps());
-    }
-}
+loom_control!(
+    loom_rejects_lapping,
+    loom_laps_child,
+    ["deadlock", "Deadlock", "lapped"],
+    loom_check(3, laps())
+);

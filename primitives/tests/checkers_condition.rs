@@ -25,6 +25,11 @@
 #[macro_use]
 mod checker_support;
 
+#[cfg(twinsync_loom)]
+use checker_support::loom_check;
+#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
+use checker_support::{shuttle_passes, shuttle_rejects};
+
 use std::time::Duration;
 
 use twinsync::sync::atomic::{AtomicU32, Ordering::*};
@@ -34,10 +39,7 @@ use twinsync::sys::time::Deadline;
 use twinsync::thread::{Condition, Lock};
 use twinsync::{ConditionApi, ConditionLock, LockApi};
 
-#[cfg(twinsync_loom)]
-use loom::{sync::Arc, thread};
-#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
-use shuttle::{sync::Arc, thread};
+use checker_support::{thread, Arc};
 
 /// What the models need from a condition variable with its lock.
 trait Cond: Send + Sync + 'static {
@@ -302,25 +304,9 @@ fn timeout_takes() -> SingleCounter {
 
 // ---- loom ---------------------------------------------------------------------------------
 
-/// Explores `body` with loom (at most `bound` preemptions) and returns how many executions it
-/// ran. With one preemption loom sees only tens of executions; the three-thread models
-/// (timeout_race, notify_all) take two (about 34,000 and 26,000 executions, about 7 s each
-/// in release mode on one core), the others three (under a second each).
-#[cfg(twinsync_loom)]
-fn loom_check(bound: usize, body: impl Fn() + Send + Sync + 'static) -> usize {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let runs = std::sync::Arc::new(AtomicUsize::new(0));
-    let counter = runs.clone();
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = Some(bound);
-    b.check(move || {
-        counter.fetch_add(1, Ordering::Relaxed);
-        body()
-    });
-    let runs = runs.load(Ordering::Relaxed);
-    println!("loom explored {runs} executions");
-    runs
-}
+// With one preemption loom sees only tens of executions; the three-thread models
+// (timeout_race, notify_all) take two (about 34,000 and 26,000 executions, about 7 s each in
+// release mode on one core), the others three (under a second each).
 
 /// One loom test per model, so that they run in parallel.
 macro_rules! loom_passes {
@@ -328,8 +314,7 @@ macro_rules! loom_passes {
         #[cfg(twinsync_loom)]
         #[test]
         fn $name() {
-            let runs = loom_check($bound, $body);
-            assert!(runs > 10, "loom explored only {runs} executions");
+            checker_support::loom_passes(stringify!($name), $bound, $body);
         }
     )* };
 }
@@ -376,21 +361,19 @@ const SHUTTLE_RUNS: usize = 2000;
 fn shuttle_condition_passes() {
     shuttle::check_random(notify_wakes(good), SHUTTLE_RUNS);
     shuttle::check_random(late_waiter(good), SHUTTLE_RUNS);
-    shuttle::check_random(timeout_race(good), SHUTTLE_RUNS);
-    shuttle::check_pct(timeout_race(good), SHUTTLE_RUNS, 3);
+    shuttle_passes(SHUTTLE_RUNS, || timeout_race(good));
     shuttle::check_random(leave_on_timeout(good), SHUTTLE_RUNS);
     shuttle::check_random(notify_many(good, 2), SHUTTLE_RUNS);
-    shuttle::check_random(notify_many(good, 3), SHUTTLE_RUNS);
-    shuttle::check_pct(notify_many(good, 3), SHUTTLE_RUNS, 3);
-    shuttle::check_random(timeout_race_then(good, true), SHUTTLE_RUNS);
-    shuttle::check_pct(timeout_race_then(good, true), SHUTTLE_RUNS, 3);
+    shuttle_passes(SHUTTLE_RUNS, || notify_many(good, 3));
+    shuttle_passes(SHUTTLE_RUNS, || timeout_race_then(good, true));
 }
 
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
 #[test]
 fn shuttle_rejects_forgotten_wake() {
-    checker_support::shuttle_rejects(
-        || shuttle::check_random(notify_wakes(forget_wake), SHUTTLE_RUNS),
+    shuttle_rejects(
+        "a notify that forgets to wake",
+        notify_wakes(forget_wake),
         &["deadlock"],
     );
 }
@@ -398,8 +381,9 @@ fn shuttle_rejects_forgotten_wake() {
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
 #[test]
 fn shuttle_rejects_timeout_that_takes() {
-    checker_support::shuttle_rejects(
-        || shuttle::check_random(timeout_race(timeout_takes), SHUTTLE_RUNS),
+    shuttle_rejects(
+        "a timed-out waiter that takes a notification",
+        timeout_race(timeout_takes),
         &["deadlock"],
     );
 }
@@ -407,8 +391,9 @@ fn shuttle_rejects_timeout_that_takes() {
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
 #[test]
 fn shuttle_rejects_single_counter() {
-    checker_support::shuttle_rejects(
-        || shuttle::check_random(late_waiter(single_counter), SHUTTLE_RUNS),
+    shuttle_rejects(
+        "the single-counter condition",
+        late_waiter(single_counter),
         &["late waiter took", "deadlock"],
     );
 }

@@ -9,24 +9,22 @@
 //! checkers_event` (or `twinsync_shuttle`). In a normal build this file is empty.
 #![cfg(any(twinsync_loom, twinsync_shuttle))]
 
-mod checker_harness;
+#[macro_use]
+mod checker_support;
 
 use std::time::Duration;
 
-#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
-use checker_harness::shuttle_rejects;
 #[cfg(twinsync_loom)]
-use checker_harness::{loom_check, loom_rejects};
+use checker_support::{loom_check, loom_passes};
+#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
+use checker_support::{shuttle_passes, shuttle_rejects};
 
 use twinsync::algo::event::{EventState, GEN_MASK, GEN_ONE, SET, WAITERS};
 use twinsync::sync::atomic::{AtomicU32, Ordering::*};
 use twinsync::sync::futex::{self, Scope};
 use twinsync::{thread::Event, EventApi};
 
-#[cfg(twinsync_loom)]
-use loom::{sync::Arc, thread};
-#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
-use shuttle::{sync::Arc, thread};
+use checker_support::{join_all, spawn_each, thread, Arc};
 
 /// What the set/clear models drive: the Event algorithm, or a broken variant, plus a probe
 /// telling that a waiter has begun (announced itself, so its wait must end at the next set).
@@ -111,14 +109,9 @@ where
 {
     move || {
         let ev = Arc::new(make());
-        let hs: Vec<_> = (0..2)
-            .map(|_| {
-                let ev = ev.clone();
-                thread::spawn(move || ev.wait())
-            })
-            .collect();
+        let hs = spawn_each(2, &ev, |ev, _| ev.wait());
         ev.set();
-        hs.into_iter().for_each(|h| h.join().unwrap());
+        join_all(hs);
         assert!(ev.is_set());
     }
 }
@@ -209,24 +202,20 @@ fn state() -> EventState {
 #[cfg(twinsync_loom)]
 #[test]
 fn loom_event_passes() {
-    loom_check("set wakes 2 waiters", 3, set_wakes_all(state));
-    loom_check("set then clear", 3, set_then_clear(state));
-    loom_check("timed waiter races set", 3, timed_waiter_races_set);
-    loom_check("ping-pong", 3, ping_pong);
-    loom_check("set publishes", 3, set_publishes);
+    loom_passes("set wakes 2 waiters", 3, set_wakes_all(state));
+    loom_passes("set then clear", 3, set_then_clear(state));
+    loom_passes("timed waiter races set", 3, timed_waiter_races_set);
+    loom_passes("ping-pong", 3, ping_pong);
+    loom_passes("set publishes", 3, set_publishes);
 }
 
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
 #[test]
 fn shuttle_event_passes() {
-    shuttle::check_random(set_wakes_all(state), 2000);
-    shuttle::check_pct(set_wakes_all(state), 2000, 3);
-    shuttle::check_random(set_then_clear(state), 2000);
-    shuttle::check_pct(set_then_clear(state), 2000, 3);
-    shuttle::check_random(timed_waiter_races_set, 2000);
-    shuttle::check_pct(timed_waiter_races_set, 2000, 3);
-    shuttle::check_random(ping_pong, 2000);
-    shuttle::check_pct(ping_pong, 2000, 3);
+    shuttle_passes(2000, || set_wakes_all(state));
+    shuttle_passes(2000, || set_then_clear(state));
+    shuttle_passes(2000, || timed_waiter_races_set);
+    shuttle_passes(2000, || ping_pong);
     shuttle::check_random(set_publishes, 1000);
 }
 
@@ -234,8 +223,9 @@ fn shuttle_event_passes() {
 #[test]
 fn shuttle_rejects_set_that_wakes_one() {
     shuttle_rejects(
-        set_wakes_all(Broken::<false, true>::new),
         "a set that wakes one of two waiters",
+        set_wakes_all(Broken::<false, true>::new),
+        &["deadlock"],
     );
 }
 
@@ -243,34 +233,25 @@ fn shuttle_rejects_set_that_wakes_one() {
 #[test]
 fn shuttle_rejects_flag_only_waiters() {
     shuttle_rejects(
-        set_then_clear(Broken::<true, false>::new),
         "waiters that re-check only the flag after set+clear",
+        set_then_clear(Broken::<true, false>::new),
+        &["deadlock"],
     );
 }
 
-// loom aborts the process on a deadlock: each control runs in a child process that runs
-// `loom_broken_child` (below) with the control's name.
+// loom aborts the process on a deadlock, so each control runs in a child process.
 #[cfg(twinsync_loom)]
-#[test]
-fn loom_rejects_set_that_wakes_one() {
-    loom_rejects("wakes-one");
-}
+loom_control!(
+    loom_rejects_set_that_wakes_one,
+    loom_wakes_one_child,
+    ["deadlock", "Deadlock"],
+    loom_check(3, set_wakes_all(Broken::<false, true>::new))
+);
 
 #[cfg(twinsync_loom)]
-#[test]
-fn loom_rejects_flag_only_waiters() {
-    loom_rejects("flag-only");
-}
-
-#[cfg(twinsync_loom)]
-#[test]
-#[ignore = "negative control: run only as a child of the loom_rejects_* tests"]
-fn loom_broken_child() {
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = Some(3);
-    match std::env::var(checker_harness::CHILD_ENV).as_deref() {
-        Ok("wakes-one") => b.check(set_wakes_all(Broken::<false, true>::new)),
-        Ok("flag-only") => b.check(set_then_clear(Broken::<true, false>::new)),
-        _ => {}
-    }
-}
+loom_control!(
+    loom_rejects_flag_only_waiters,
+    loom_flag_only_child,
+    ["deadlock", "Deadlock"],
+    loom_check(3, set_then_clear(Broken::<true, false>::new))
+);

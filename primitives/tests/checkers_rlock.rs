@@ -15,10 +15,7 @@ use twinsync::sync::atomic::{AtomicBool, AtomicU32, Ordering::*};
 use twinsync::sync::futex::Scope;
 use twinsync::{thread::RLock, Error, RLockApi};
 
-#[cfg(twinsync_loom)]
-use loom::{sync::Arc, thread};
-#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
-use shuttle::{sync::Arc, thread};
+use checker_support::{join_all, spawn_each, Arc};
 
 /// What the model needs from an RLock: the real one, or the broken control.
 trait Reentrant: Send + Sync + 'static {
@@ -75,27 +72,20 @@ impl Reentrant for Sloppy {
 fn body<R: Reentrant>(make: fn() -> R) -> impl Fn() + Send + Sync + 'static {
     move || {
         let s = Arc::new((make(), AtomicBool::new(false), AtomicU32::new(0)));
-        let hs: Vec<_> = (0..2)
-            .map(|_| {
-                let s = s.clone();
-                thread::spawn(move || {
-                    let (r, inside, counter) = &*s;
-                    r.enter();
-                    assert!(!inside.swap(true, Relaxed), "two owners at once");
-                    r.enter();
-                    assert_eq!(r.depth(), 2, "wrong depth (two owners?)");
-                    let v = counter.load(Relaxed);
-                    counter.store(v + 1, Relaxed);
-                    r.leave();
-                    assert_eq!(r.depth(), 1, "wrong depth (two owners?)");
-                    inside.store(false, Relaxed);
-                    r.leave();
-                })
-            })
-            .collect();
-        for h in hs {
-            h.join().unwrap();
-        }
+        let hs = spawn_each(2, &s, |s, _| {
+            let (r, inside, counter) = &**s;
+            r.enter();
+            assert!(!inside.swap(true, Relaxed), "two owners at once");
+            r.enter();
+            assert_eq!(r.depth(), 2, "wrong depth (two owners?)");
+            let v = counter.load(Relaxed);
+            counter.store(v + 1, Relaxed);
+            r.leave();
+            assert_eq!(r.depth(), 1, "wrong depth (two owners?)");
+            inside.store(false, Relaxed);
+            r.leave();
+        });
+        join_all(hs);
         assert_eq!(s.2.load(Relaxed), 2, "lost update (two owners?)");
     }
 }
@@ -111,26 +101,11 @@ fn sloppy() -> impl Fn() + Send + Sync + 'static {
     })
 }
 
-#[cfg(twinsync_loom)]
-fn loom_builder() -> loom::model::Builder {
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = None;
-    b
-}
-
+// loom explores these models without a preemption bound.
 #[cfg(twinsync_loom)]
 #[test]
 fn loom_rlock_passes() {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static RUNS: AtomicUsize = AtomicUsize::new(0);
-    let body = good();
-    loom_builder().check(move || {
-        RUNS.fetch_add(1, Ordering::Relaxed);
-        body()
-    });
-    let runs = RUNS.load(Ordering::Relaxed);
-    println!("loom explored {runs} interleavings");
-    assert!(runs > 10, "loom explored only {runs} interleavings");
+    checker_support::loom_passes("rlock", None, good());
 }
 
 #[cfg(twinsync_loom)]
@@ -138,18 +113,17 @@ loom_control!(
     loom_rejects_two_owners,
     loom_sloppy_child,
     ["two owners"],
-    loom_builder().check(sloppy())
+    checker_support::loom_check(None, sloppy())
 );
 
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
 #[test]
 fn shuttle_rlock_passes() {
-    shuttle::check_random(good(), 2000);
-    shuttle::check_pct(good(), 2000, 3);
+    checker_support::shuttle_passes(2000, good);
 }
 
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
 #[test]
 fn shuttle_rejects_two_owners() {
-    checker_support::shuttle_rejects(|| shuttle::check_random(sloppy(), 2000), &["two owners"]);
+    checker_support::shuttle_rejects("an rlock with two owners", sloppy(), &["two owners"]);
 }

@@ -7,6 +7,7 @@
 //! checkers_rwlock` (or `twinsync_shuttle`). In a normal build this file is empty.
 #![cfg(any(twinsync_loom, twinsync_shuttle))]
 
+#[macro_use]
 mod checker_support;
 
 use std::time::Duration;
@@ -15,14 +16,11 @@ use twinsync::sync::atomic::{AtomicU32, Ordering::*};
 use twinsync::sync::futex::{self, Scope};
 use twinsync::{thread::RwLock, RwLockApi};
 
-#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
-use checker_support::shuttle_rejects_random;
+use checker_support::{join_all, spawn_each, thread, Arc};
 #[cfg(twinsync_loom)]
-use checker_support::{is_loom_child, loom_check, loom_passes, loom_rejects_in_child};
-#[cfg(twinsync_loom)]
-use loom::{sync::Arc, thread};
+use checker_support::{loom_check, loom_passes};
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
-use shuttle::{sync::Arc, thread};
+use checker_support::{shuttle_passes, shuttle_rejects};
 
 /// Negative control: readers sleep on the word with a waiting flag, and the write unlock
 /// wakes one of them only, so a second blocked reader is never woken.
@@ -96,19 +94,12 @@ fn readers_behind_writer<L: Rw>(make: fn() -> L) -> impl Fn() + Send + Sync + 's
     move || {
         let lock = Arc::new(make());
         lock.w_lock();
-        let hs: Vec<_> = (0..2)
-            .map(|_| {
-                let lock = Arc::clone(&lock);
-                thread::spawn(move || {
-                    lock.r_lock();
-                    lock.r_unlock();
-                })
-            })
-            .collect();
+        let hs = spawn_each(2, &lock, |lock, _| {
+            lock.r_lock();
+            lock.r_unlock();
+        });
         lock.w_unlock();
-        for h in hs {
-            h.join().unwrap();
-        }
+        join_all(hs);
     }
 }
 
@@ -124,28 +115,21 @@ fn wake_one_reader() -> impl Fn() + Send + Sync + 'static {
 /// stable value): the writer is alone, readers never see it, no increment is lost.
 fn exclusion() {
     let s = Arc::new((RwLock::new(), AtomicU32::new(0), AtomicU32::new(0)));
-    let hs: Vec<_> = (0..3)
-        .map(|i| {
-            let s = Arc::clone(&s);
-            thread::spawn(move || {
-                if i == 0 {
-                    let _w = s.0.write();
-                    s.1.store(1, Relaxed);
-                    let v = s.2.load(Relaxed);
-                    s.2.store(v + 1, Relaxed);
-                    s.1.store(0, Relaxed);
-                } else {
-                    let _r = s.0.read();
-                    let v = s.2.load(Relaxed);
-                    assert_eq!(s.1.load(Relaxed), 0, "a reader saw the writer inside");
-                    assert_eq!(s.2.load(Relaxed), v, "the value moved under a reader");
-                }
-            })
-        })
-        .collect();
-    for h in hs {
-        h.join().unwrap();
-    }
+    let hs = spawn_each(3, &s, |s, i| {
+        if i == 0 {
+            let _w = s.0.write();
+            s.1.store(1, Relaxed);
+            let v = s.2.load(Relaxed);
+            s.2.store(v + 1, Relaxed);
+            s.1.store(0, Relaxed);
+        } else {
+            let _r = s.0.read();
+            let v = s.2.load(Relaxed);
+            assert_eq!(s.1.load(Relaxed), 0, "a reader saw the writer inside");
+            assert_eq!(s.2.load(Relaxed), v, "the value moved under a reader");
+        }
+    });
+    join_all(hs);
     assert_eq!(s.2.load(Relaxed), 1);
     assert_eq!((s.0.readers(), s.0.write_locked()), (0, false));
 }
@@ -154,23 +138,16 @@ fn exclusion() {
 /// and the count ends exact.
 fn writers_hand_on() {
     let s = Arc::new((RwLock::new(), AtomicU32::new(0)));
-    let hs: Vec<_> = (0..3)
-        .map(|i| {
-            let s = Arc::clone(&s);
-            thread::spawn(move || {
-                if i < 2 {
-                    let _w = s.0.write();
-                    let v = s.1.load(Relaxed);
-                    s.1.store(v + 1, Relaxed);
-                } else {
-                    let _r = s.0.read();
-                }
-            })
-        })
-        .collect();
-    for h in hs {
-        h.join().unwrap();
-    }
+    let hs = spawn_each(3, &s, |s, i| {
+        if i < 2 {
+            let _w = s.0.write();
+            let v = s.1.load(Relaxed);
+            s.1.store(v + 1, Relaxed);
+        } else {
+            let _r = s.0.read();
+        }
+    });
+    join_all(hs);
     assert_eq!(s.1.load(Relaxed), 2);
 }
 
@@ -223,10 +200,8 @@ fn loom_writer_timeout() {
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
 #[test]
 fn shuttle_rwlock_passes() {
-    shuttle::check_random(good_readers(), 2000);
-    shuttle::check_pct(good_readers(), 2000, 3);
-    shuttle::check_random(exclusion, 2000);
-    shuttle::check_pct(exclusion, 2000, 3);
+    shuttle_passes(2000, good_readers);
+    shuttle_passes(2000, || exclusion);
     shuttle::check_random(writers_hand_on, 2000);
     shuttle::check_random(writer_timeout_lets_readers_in, 2000);
 }
@@ -234,23 +209,19 @@ fn shuttle_rwlock_passes() {
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
 #[test]
 fn shuttle_rejects_wake_one_reader() {
-    let text = shuttle_rejects_random("a write unlock that wakes one reader", wake_one_reader());
-    assert!(text.contains("deadlock"), "unexpected failure: {text}");
+    shuttle_rejects(
+        "a write unlock that wakes one reader",
+        wake_one_reader(),
+        &["deadlock"],
+    );
 }
 
 // loom aborts the process on a deadlock, so the control runs in a child process.
 
 #[cfg(twinsync_loom)]
-#[test]
-fn loom_rejects_wake_one_reader() {
-    loom_rejects_in_child("loom_wake_one_reader_child", &["deadlock", "Deadlock"]);
-}
-
-#[cfg(twinsync_loom)]
-#[test]
-#[ignore = "negative control: run only as a child of loom_rejects_wake_one_reader"]
-fn loom_wake_one_reader_child() {
-    if is_loom_child() {
-        loom_check(3, wake_one_reader());
-    }
-}
+loom_control!(
+    loom_rejects_wake_one_reader,
+    loom_wake_one_reader_child,
+    ["deadlock", "Deadlock"],
+    loom_check(3, wake_one_reader())
+);

@@ -9,24 +9,22 @@
 //! checkers_semaphore` (or `twinsync_shuttle`). In a normal build this file is empty.
 #![cfg(any(twinsync_loom, twinsync_shuttle))]
 
-mod checker_harness;
+#[macro_use]
+mod checker_support;
 
 use std::time::Duration;
 
-#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
-use checker_harness::shuttle_rejects;
 #[cfg(twinsync_loom)]
-use checker_harness::{loom_check, loom_rejects};
+use checker_support::{loom_check, loom_passes};
+#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
+use checker_support::{shuttle_passes, shuttle_rejects};
 
 use twinsync::sync::atomic::{AtomicU32, Ordering::*};
 use twinsync::sync::futex::{self, Scope};
 use twinsync::thread::{BoundedSemaphore, Semaphore};
 use twinsync::{Error, SemaphoreApi};
 
-#[cfg(twinsync_loom)]
-use loom::{sync::Arc, thread};
-#[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
-use shuttle::{sync::Arc, thread};
+use checker_support::{join_all, spawn_each, thread, Arc};
 
 /// A deliberately broken semaphore: its `release(n)` wakes at most `WAKES` sleepers.
 struct Broken<const WAKES: u32>(AtomicU32);
@@ -69,14 +67,9 @@ where
 {
     move || {
         let sem = Arc::new(make());
-        let hs: Vec<_> = (0..2)
-            .map(|_| {
-                let sem = sem.clone();
-                thread::spawn(move || sem.acquire())
-            })
-            .collect();
+        let hs = spawn_each(2, &sem, |sem, _| sem.acquire());
         sem.release(2).unwrap();
-        hs.into_iter().for_each(|h| h.join().unwrap());
+        join_all(hs);
         assert_eq!(sem.value(), 0);
     }
 }
@@ -84,17 +77,12 @@ where
 /// Two acquirers, two releasers of 1 each (one of them the main thread).
 fn two_releasers() {
     let sem = Arc::new(semaphore());
-    let hs: Vec<_> = (0..2)
-        .map(|_| {
-            let sem = sem.clone();
-            thread::spawn(move || sem.acquire())
-        })
-        .collect();
+    let hs = spawn_each(2, &sem, |sem, _| sem.acquire());
     let s2 = sem.clone();
     let r = thread::spawn(move || s2.release(1).unwrap());
     sem.release(1).unwrap();
     r.join().unwrap();
-    hs.into_iter().for_each(|h| h.join().unwrap());
+    join_all(hs);
     assert_eq!(sem.value(), 0);
 }
 
@@ -120,17 +108,12 @@ fn timeout_races_release() {
 /// holders at once.
 fn excludes() {
     let s = Arc::new((Semaphore::new(1).unwrap(), AtomicU32::new(0)));
-    let hs: Vec<_> = (0..2)
-        .map(|_| {
-            let s = s.clone();
-            thread::spawn(move || {
-                let _g = s.0.acquire_guard();
-                let v = s.1.load(Relaxed);
-                s.1.store(v + 1, Relaxed);
-            })
-        })
-        .collect();
-    hs.into_iter().for_each(|h| h.join().unwrap());
+    let hs = spawn_each(2, &s, |s, _| {
+        let _g = s.0.acquire_guard();
+        let v = s.1.load(Relaxed);
+        s.1.store(v + 1, Relaxed);
+    });
+    join_all(hs);
     assert_eq!(s.1.load(Relaxed), 2);
     assert_eq!(s.0.value(), 1);
 }
@@ -141,22 +124,17 @@ fn excludes() {
 fn bounded_releases_race() {
     let sem = Arc::new(BoundedSemaphore::new(2).unwrap());
     assert!(sem.try_acquire() && sem.try_acquire());
-    let releasers: Vec<_> = (0..2)
-        .map(|_| {
-            let sem = sem.clone();
-            thread::spawn(move || match sem.release(2) {
-                Ok(()) => 1,
-                Err(Error::TooManyReleases { max: 2 }) => 0,
-                Err(e) => panic!("unexpected {e:?}"),
-            })
-        })
-        .collect();
+    let releasers = spawn_each(2, &sem, |sem, _| match sem.release(2) {
+        Ok(()) => 1,
+        Err(Error::TooManyReleases { max: 2 }) => 0,
+        Err(e) => panic!("unexpected {e:?}"),
+    });
     let s2 = sem.clone();
     let taker = thread::spawn(move || {
         s2.acquire();
         assert!(s2.value() <= 1);
     });
-    let added: u32 = releasers.into_iter().map(|h| h.join().unwrap()).sum();
+    let added: u32 = join_all(releasers).into_iter().sum();
     taker.join().unwrap();
     assert!(added >= 1);
     assert_eq!(sem.value(), 2 * added - 1);
@@ -165,33 +143,30 @@ fn bounded_releases_race() {
 #[cfg(twinsync_loom)]
 #[test]
 fn loom_semaphore_passes() {
-    loom_check("release(2) with 2 sleepers", 3, release_n(semaphore));
-    loom_check("two releasers", 2, two_releasers);
-    loom_check("timeout races release", 3, timeout_races_release);
-    loom_check("value 1 excludes", 3, excludes);
-    loom_check("bounded releases race", 3, bounded_releases_race);
+    loom_passes("release(2) with 2 sleepers", 3, release_n(semaphore));
+    loom_passes("two releasers", 2, two_releasers);
+    loom_passes("timeout races release", 3, timeout_races_release);
+    loom_passes("value 1 excludes", 3, excludes);
+    loom_passes("bounded releases race", 3, bounded_releases_race);
 }
 
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
 #[test]
 fn shuttle_semaphore_passes() {
-    shuttle::check_random(release_n(semaphore), 2000);
-    shuttle::check_pct(release_n(semaphore), 2000, 3);
-    shuttle::check_random(two_releasers, 2000);
-    shuttle::check_pct(two_releasers, 2000, 3);
-    shuttle::check_random(timeout_races_release, 2000);
-    shuttle::check_pct(timeout_races_release, 2000, 3);
+    shuttle_passes(2000, || release_n(semaphore));
+    shuttle_passes(2000, || two_releasers);
+    shuttle_passes(2000, || timeout_races_release);
     shuttle::check_random(excludes, 1000);
-    shuttle::check_random(bounded_releases_race, 2000);
-    shuttle::check_pct(bounded_releases_race, 2000, 3);
+    shuttle_passes(2000, || bounded_releases_race);
 }
 
 #[cfg(all(twinsync_shuttle, not(twinsync_loom)))]
 #[test]
 fn shuttle_rejects_release_that_wakes_nobody() {
     shuttle_rejects(
-        release_n(|| Broken::<0>(AtomicU32::new(0))),
         "a release that wakes nobody",
+        release_n(|| Broken::<0>(AtomicU32::new(0))),
+        &["deadlock"],
     );
 }
 
@@ -199,34 +174,25 @@ fn shuttle_rejects_release_that_wakes_nobody() {
 #[test]
 fn shuttle_rejects_release_n_that_wakes_one() {
     shuttle_rejects(
-        release_n(|| Broken::<1>(AtomicU32::new(0))),
         "a release(2) that wakes one sleeper",
+        release_n(|| Broken::<1>(AtomicU32::new(0))),
+        &["deadlock"],
     );
 }
 
-// loom aborts the process on a deadlock: each control runs in a child process that runs
-// `loom_broken_child` (below) with the control's name.
+// loom aborts the process on a deadlock, so each control runs in a child process.
 #[cfg(twinsync_loom)]
-#[test]
-fn loom_rejects_release_that_wakes_nobody() {
-    loom_rejects("wakes-nobody");
-}
+loom_control!(
+    loom_rejects_release_that_wakes_nobody,
+    loom_wakes_nobody_child,
+    ["deadlock", "Deadlock"],
+    loom_check(3, release_n(|| Broken::<0>(AtomicU32::new(0))))
+);
 
 #[cfg(twinsync_loom)]
-#[test]
-fn loom_rejects_release_n_that_wakes_one() {
-    loom_rejects("wakes-one");
-}
-
-#[cfg(twinsync_loom)]
-#[test]
-#[ignore = "negative control: run only as a child of the loom_rejects_* tests"]
-fn loom_broken_child() {
-    let mut b = loom::model::Builder::new();
-    b.preemption_bound = Some(3);
-    match std::env::var(checker_harness::CHILD_ENV).as_deref() {
-        Ok("wakes-nobody") => b.check(release_n(|| Broken::<0>(AtomicU32::new(0)))),
-        Ok("wakes-one") => b.check(release_n(|| Broken::<1>(AtomicU32::new(0)))),
-        _ => {}
-    }
-}
+loom_control!(
+    loom_rejects_release_n_that_wakes_one,
+    loom_wakes_one_child,
+    ["deadlock", "Deadlock"],
+    loom_check(3, release_n(|| Broken::<1>(AtomicU32::new(0))))
+);

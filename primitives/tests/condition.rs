@@ -6,12 +6,12 @@
 #![cfg(not(any(twinsync_loom, twinsync_shuttle)))] // uses the process version
 
 #[macro_use]
-mod common;
+mod support;
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use common::{give_up, sleeping, tid, until, LONG};
+use support::{give_up, is_asleep, tid, until_or_exit, Names, LONG};
 use twinsync::process::{self, Shared};
 use twinsync::worker::{Exit, Kind, StartMethod, Worker};
 use twinsync::{
@@ -114,7 +114,7 @@ fn after_registered<'a, C: ConditionApi>(
     registered: &AtomicU32,
     n: u32,
 ) -> ConditionGuard<'a, C> {
-    until("the waiters registered", || registered.load(Relaxed) == n);
+    until_or_exit("the waiters registered", || registered.load(Relaxed) == n);
     c.guard()
 }
 
@@ -131,14 +131,14 @@ fn notify_one_of_three<C: ConditionApi + Sync>(c: &C) {
         let g = after_registered(c, &registered, 3);
         c.notify(1).unwrap();
         drop(g);
-        until("one waiter returned", || woken.load(Relaxed) >= 1);
+        until_or_exit("one waiter returned", || woken.load(Relaxed) >= 1);
         // The others must be asleep again (or still); one woken by mistake would be running,
         // take the free lock and bump `woken`.
         let mut asleep = 0;
         for me in &slots {
             let t = me.tid.load(Relaxed);
-            until("each waiter sleeps or is done", || {
-                me.done.load(Relaxed) || sleeping(t)
+            until_or_exit("each waiter sleeps or is done", || {
+                me.done.load(Relaxed) || is_asleep(t)
             });
             if !me.done.load(Relaxed) {
                 asleep += 1;
@@ -197,7 +197,7 @@ fn timeout_does_not_absorb<C: ConditionApi + Sync>(c: &C) {
                 c.notify(1).unwrap();
             }
             // Failure detector: B never woken means the notify was absorbed by A.
-            until("B was woken", || b_done.load(Relaxed));
+            until_or_exit("B was woken", || b_done.load(Relaxed));
             s.spawn(|| {
                 let _g = c.guard();
                 registered.fetch_add(1, Relaxed);
@@ -207,7 +207,7 @@ fn timeout_does_not_absorb<C: ConditionApi + Sync>(c: &C) {
             let g = after_registered(c, &registered, 3);
             c.notify(1).unwrap();
             drop(g);
-            until("C was woken", || c_done.load(Relaxed));
+            until_or_exit("C was woken", || c_done.load(Relaxed));
             a_result
         });
         if a_result {
@@ -239,7 +239,7 @@ fn late_waiter_does_not_steal<C: ConditionApi + Sync>(c: &C) {
         );
         assert!(!c.wait_timeout(MS).unwrap(), "took B's notification");
         drop(g);
-        until("B was woken", || b_done.load(Relaxed));
+        until_or_exit("B was woken", || b_done.load(Relaxed));
     });
 }
 
@@ -395,23 +395,12 @@ fn forked_child_is_notified() {
         })
     }
     .unwrap();
-    until("the child waits", || flags[0].load(Relaxed) == 1);
+    until_or_exit("the child waits", || flags[0].load(Relaxed) == 1);
     let g = c.guard(); // free only once the child's wait released both levels
     flags[1].store(1, Relaxed);
     c.notify(1).unwrap();
     drop(g);
     assert_eq!(child.join().unwrap(), Exit::Ok);
-}
-
-/// Named segments for one test, unlinked on drop (also when an assertion fails).
-struct Names([String; 3]);
-
-impl Drop for Names {
-    fn drop(&mut self) {
-        for n in &self.0 {
-            let _ = process::unlink(n);
-        }
-    }
 }
 
 /// `arg` = `<condition>\n<lock>\n<counters>`; counters: registered, woken.
@@ -443,12 +432,10 @@ twinsync::entry_point!(static WAITER = spawned_waiter);
 #[test]
 #[serial_test::serial(shm)]
 fn spawned_waiters_notify_one_then_all() {
-    let names = Names(
-        ["tw-cond", "tw-cond-lock", "tw-cond-counters"].map(|p| process::unique_name(p).unwrap()),
-    );
-    let lock = process::RLock::create(&names.0[1]).unwrap();
-    let c = process::Condition::create(&names.0[0], lock).unwrap();
-    let counters = Shared::<[AtomicU32; 2]>::create(&names.0[2], Default::default()).unwrap();
+    let names = Names::new(&["tw-cond", "tw-cond-lock", "tw-cond-counters"]);
+    let lock = process::RLock::create(&names[1]).unwrap();
+    let c = process::Condition::create(&names[0], lock).unwrap();
+    let counters = Shared::<[AtomicU32; 2]>::create(&names[2], Default::default()).unwrap();
     let arg = names.0.join("\n");
     let mut workers: Vec<Worker> = (0..3)
         .map(|_| Worker::start(Kind::Process(StartMethod::Spawn), &WAITER, arg.as_bytes()).unwrap())
@@ -456,12 +443,12 @@ fn spawned_waiters_notify_one_then_all() {
     let g = after_registered(&c, &counters[0], 3);
     c.notify(1).unwrap();
     drop(g);
-    until("one waiter returned", || counters[1].load(Relaxed) == 1);
+    until_or_exit("one waiter returned", || counters[1].load(Relaxed) == 1);
     let mut asleep = 0;
     for w in &mut workers {
         let pid = w.pid().unwrap();
-        until("each waiter sleeps or is gone", || {
-            !w.is_alive() || sleeping(pid)
+        until_or_exit("each waiter sleeps or is gone", || {
+            !w.is_alive() || is_asleep(pid)
         });
         if w.is_alive() {
             asleep += 1;
@@ -481,13 +468,12 @@ fn spawned_waiters_notify_one_then_all() {
 #[test]
 #[serial_test::serial(shm)]
 fn named_condition_refusals() {
-    let names =
-        Names(["tw-cond", "tw-cond-lock", "tw-cond-x"].map(|p| process::unique_name(p).unwrap()));
-    let lock = process::Lock::create(&names.0[1]).unwrap();
-    let c = process::Condition::create(&names.0[0], &lock).unwrap();
-    assert_eq!(c.name(), Some(names.0[0].as_str()));
+    let names = Names::new(&["tw-cond", "tw-cond-lock", "tw-cond-x"]);
+    let lock = process::Lock::create(&names[1]).unwrap();
+    let c = process::Condition::create(&names[0], &lock).unwrap();
+    assert_eq!(c.name(), Some(names[0].as_str()));
     assert!(matches!(
-        process::Condition::create(&names.0[0], &lock),
+        process::Condition::create(&names[0], &lock),
         Err(Error::Segment {
             error: SegmentError::AlreadyExists,
             ..
@@ -495,7 +481,7 @@ fn named_condition_refusals() {
     ));
     // The lock's segment is not a condition.
     assert!(matches!(
-        process::Condition::open(&names.0[1], &lock),
+        process::Condition::open(&names[1], &lock),
         Err(Error::Segment {
             error: SegmentError::WrongKind { .. },
             ..

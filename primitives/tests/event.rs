@@ -7,15 +7,15 @@
 //! sleeping: only the timeouts themselves are measured.
 #![cfg(not(any(twinsync_loom, twinsync_shuttle)))] // uses the process version
 
-mod sleepers;
+mod support;
 
 use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sleepers::{until, until_asleep, LONG};
+use support::{until, until_asleep, Names, Workers, LONG};
 use twinsync::process::{self, Shared};
-use twinsync::worker::{Exit, Kind, StartMethod, Worker};
+use twinsync::worker::{Kind, StartMethod, Worker};
 use twinsync::{thread, Error, EventApi, SegmentError};
 
 // ---- sequential ---------------------------------------------------------------------------
@@ -287,23 +287,15 @@ fn process_event_many_rounds() {
 fn forked_children_woken_by_set_then_clear() {
     let ev = process::Event::new().unwrap();
     let out = Shared::new([(); 3].map(|()| AtomicU32::new(0))).unwrap();
-    let kids: Vec<Worker> = (0..3)
-        .map(|i| {
-            let (ev, slot) = (&ev, &out[i]);
-            // SAFETY: the children only wait on the inherited event (futex system calls,
-            // atomics, clock_gettime) and store to an inherited atomic: no allocation, no
-            // locks.
-            unsafe {
-                Worker::fork(move || {
-                    let r = ev.wait_timeout(LONG).unwrap_or(false);
-                    slot.store(if r { 1 } else { 2 }, Relaxed);
-                })
-            }
-            .unwrap()
+    // SAFETY: the children only wait on the inherited event (futex system calls, atomics,
+    // clock_gettime) and store to an inherited atomic: no allocation, no locks.
+    let kids = unsafe {
+        Workers::fork_each(3, |i| {
+            let r = ev.wait_timeout(LONG).unwrap_or(false);
+            out[i].store(if r { 1 } else { 2 }, Relaxed);
         })
-        .collect();
-    // A forked child's only thread has the child's pid as its tid.
-    let pids: Vec<u32> = kids.iter().map(|k| k.pid().unwrap()).collect();
+    };
+    let pids = kids.pids();
     let signal = |sig| {
         for &p in &pids {
             // SAFETY: signals a child of ours that has not been reaped (it cannot exit
@@ -314,14 +306,12 @@ fn forked_children_woken_by_set_then_clear() {
     pids.iter().for_each(|&p| until_asleep(p));
     signal(libc::SIGSTOP);
     for &p in &pids {
-        until("the child stops", || sleepers::state(p) == Some('T'));
+        until("the child stops", || support::state(p) == Some('T'));
     }
     ev.set();
     ev.clear();
     signal(libc::SIGCONT);
-    for mut k in kids {
-        assert_eq!(k.join_timeout(LONG).unwrap(), Some(Exit::Ok));
-    }
+    kids.join_all();
     let got: Vec<u32> = out.iter().map(|o| o.load(Relaxed)).collect();
     assert_eq!(got, [1, 1, 1], "1 = returned true");
     assert!(!ev.is_set());
@@ -348,36 +338,28 @@ twinsync::entry_point!(static PONGER = spawned_ponger);
 #[serial_test::serial(shm)]
 fn spawned_worker_ping_pong() {
     const ROUNDS: u32 = 5_000;
-    let names = [(); 2].map(|()| process::unique_name("tw-event-test").unwrap());
-    struct Unlink<'a>(&'a [String; 2]);
-    impl Drop for Unlink<'_> {
-        fn drop(&mut self) {
-            self.0.iter().for_each(|n| drop(process::unlink(n)));
-        }
-    }
-    let _unlink = Unlink(&names);
+    let names = Names::new(&["tw-event-test"; 2]);
     let ping = process::Event::create(&names[0]).unwrap();
     let pong = process::Event::create(&names[1]).unwrap();
     let arg = format!("{}\n{}\n{ROUNDS}", names[0], names[1]);
-    let mut w = Worker::start(Kind::Process(StartMethod::Spawn), &PONGER, arg.as_bytes()).unwrap();
+    let w = Worker::start(Kind::Process(StartMethod::Spawn), &PONGER, arg.as_bytes()).unwrap();
+    let w = Workers(vec![w]); // killed if a wake-up is lost
     for _ in 0..ROUNDS {
         ping.set();
-        if !pong.wait_timeout(LONG).unwrap() {
-            let _ = w.kill();
-            panic!("lost wake-up");
-        }
+        assert!(pong.wait_timeout(LONG).unwrap(), "lost wake-up");
         pong.clear();
     }
-    assert_eq!(w.join_timeout(LONG).unwrap(), Some(Exit::Ok));
+    w.join_all();
     assert!(!ping.is_set() && !pong.is_set());
 }
 
 #[test]
 #[serial_test::serial(shm)]
 fn named_event_create_open_and_refusals() {
-    let name = process::unique_name("tw-event-test").unwrap();
-    let a = process::Event::create(&name).unwrap();
-    let b = process::Event::open(&name).unwrap();
+    let names = Names::new(&["tw-event-test"; 2]);
+    let (name, sem_name) = (&names[0], &names[1]);
+    let a = process::Event::create(name).unwrap();
+    let b = process::Event::open(name).unwrap();
     assert_eq!(b.name(), Some(name.as_str()));
     assert!(process::Event::new().unwrap().name().is_none());
     a.set();
@@ -386,21 +368,20 @@ fn named_event_create_open_and_refusals() {
     b.clear();
     assert!(!a.is_set());
     assert!(matches!(
-        process::Event::create(&name),
+        process::Event::create(name),
         Err(Error::Segment {
             error: SegmentError::AlreadyExists,
             ..
         })
     ));
-    let sem_name = process::unique_name("tw-event-test").unwrap();
-    let _sem = process::Semaphore::create(&sem_name, 0).unwrap();
+    let _sem = process::Semaphore::create(sem_name, 0).unwrap();
     assert!(matches!(
-        process::Event::open(&sem_name),
+        process::Event::open(sem_name),
         Err(Error::Segment {
             error: SegmentError::WrongKind { .. },
             ..
         })
     ));
-    process::unlink(&name).unwrap();
-    process::unlink(&sem_name).unwrap();
+    process::unlink(name).unwrap();
+    process::unlink(sem_name).unwrap();
 }

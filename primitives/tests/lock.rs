@@ -5,6 +5,9 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod support;
+
+use support::Names;
 use twinsync::{process, thread, Error, LockApi, SegmentError};
 
 fn basics<L: LockApi>(lock: &L) {
@@ -84,14 +87,15 @@ fn release_from_another_thread() {
 #[test]
 #[serial_test::serial(shm)]
 fn named_lock_create_open_and_refusals() {
-    let name = process::unique_name("tw-test").unwrap();
-    let a = process::Lock::create(&name).unwrap();
-    let b = process::Lock::open(&name).unwrap();
+    let names = Names::new(&["tw-test"; 2]);
+    let (name, other) = (&names[0], &names[1]);
+    let a = process::Lock::create(name).unwrap();
+    let b = process::Lock::open(name).unwrap();
     a.acquire();
     assert!(b.locked());
     assert_eq!(b.holder(), a.holder());
     b.release().unwrap();
-    match process::Lock::create(&name) {
+    match process::Lock::create(name) {
         Err(Error::Segment {
             error: SegmentError::AlreadyExists,
             ..
@@ -99,19 +103,18 @@ fn named_lock_create_open_and_refusals() {
         other => panic!("expected AlreadyExists, got {other:?}"),
     }
     // A segment holding a different type is refused by kind.
-    let other = process::unique_name("tw-test").unwrap();
-    let _c = process::Shared::create(&other, AtomicU64::new(7)).unwrap();
-    match process::Lock::open(&other) {
+    let _c = process::Shared::create(other, AtomicU64::new(7)).unwrap();
+    match process::Lock::open(other) {
         Err(Error::Segment {
             error: SegmentError::WrongKind { .. },
             ..
         }) => {}
         r => panic!("expected WrongKind, got {r:?}"),
     }
-    process::unlink(&name).unwrap();
-    process::unlink(&other).unwrap();
+    process::unlink(name).unwrap();
+    process::unlink(other).unwrap();
     assert!(matches!(
-        process::Lock::open(&name),
+        process::Lock::open(name),
         Err(Error::Segment {
             error: SegmentError::NotFound,
             ..

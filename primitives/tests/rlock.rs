@@ -3,12 +3,12 @@
 #![cfg(not(any(twinsync_loom, twinsync_shuttle)))] // uses the process version
 
 #[macro_use]
-mod common;
+mod support;
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use common::{tid, until, until_sleeping, LONG};
+use support::{is_asleep, tid, until_or_exit, Names, Workers, LONG};
 use twinsync::process::{self, Shared};
 use twinsync::worker::{Exit, Kind, StartMethod, Worker};
 use twinsync::{thread, Error, RLockApi, SegmentError};
@@ -99,8 +99,9 @@ fn waits_for_full_release<L: RLockApi + Sync>(lock: &L) {
             assert_eq!(lock.count(), 1);
             lock.release().unwrap();
         });
-        until("the waiter started", || waiter_tid.load(Relaxed) != 0);
-        until_sleeping(waiter_tid.load(Relaxed));
+        until_or_exit("the waiter started", || waiter_tid.load(Relaxed) != 0);
+        let t = waiter_tid.load(Relaxed);
+        until_or_exit("the waiter sleeps", || is_asleep(t));
         lock.release().unwrap();
         // Still held at depth 1: the waiter cannot have it.
         assert_eq!(acquired.load(Relaxed), 0);
@@ -143,27 +144,6 @@ assert_send_sync!(
 
 // ---- processes ----------------------------------------------------------------------------
 
-/// Named segments for one test, unlinked on drop (also when an assertion fails).
-struct Names(Vec<String>);
-
-impl Names {
-    fn new(n: usize) -> Names {
-        Names(
-            (0..n)
-                .map(|_| process::unique_name("tw-rlock").unwrap())
-                .collect(),
-        )
-    }
-}
-
-impl Drop for Names {
-    fn drop(&mut self) {
-        for n in &self.0 {
-            let _ = process::unlink(n);
-        }
-    }
-}
-
 /// `arg` = `<rlock name>\n<counters name>`.
 fn open(arg: &[u8]) -> (process::RLock, Shared<[AtomicU64; 2]>) {
     let text = std::str::from_utf8(arg).unwrap();
@@ -202,12 +182,12 @@ twinsync::entry_point!(static NESTED = nested_rounds);
 #[test]
 #[serial_test::serial(shm)]
 fn spawned_process_is_not_the_owner() {
-    let names = Names::new(2);
-    let lock = process::RLock::create(&names.0[0]).unwrap();
-    let _c = Shared::<[AtomicU64; 2]>::create(&names.0[1], Default::default()).unwrap();
+    let names = Names::new(&["tw-rlock"; 2]);
+    let lock = process::RLock::create(&names[0]).unwrap();
+    let _c = Shared::<[AtomicU64; 2]>::create(&names[1], Default::default()).unwrap();
     lock.acquire();
     lock.acquire();
-    let arg = format!("{}\n{}", names.0[0], names.0[1]);
+    let arg = format!("{}\n{}", names[0], names[1]);
     let mut w = Worker::start(SPAWN, &REFUSED, arg.as_bytes()).unwrap();
     assert_eq!(w.join_timeout(LONG).unwrap(), Some(Exit::Ok));
     assert_eq!(lock.count(), 2);
@@ -219,16 +199,16 @@ fn spawned_process_is_not_the_owner() {
 #[test]
 #[serial_test::serial(shm)]
 fn spawned_processes_exclude_with_nested_acquires() {
-    let names = Names::new(2);
-    let lock = process::RLock::create(&names.0[0]).unwrap();
-    let c = Shared::<[AtomicU64; 2]>::create(&names.0[1], Default::default()).unwrap();
-    let arg = format!("{}\n{}", names.0[0], names.0[1]);
-    let workers: Vec<Worker> = (0..2)
-        .map(|_| Worker::start(SPAWN, &NESTED, arg.as_bytes()).unwrap())
-        .collect();
-    for mut w in workers {
-        assert_eq!(w.join_timeout(LONG).unwrap(), Some(Exit::Ok));
-    }
+    let names = Names::new(&["tw-rlock"; 2]);
+    let lock = process::RLock::create(&names[0]).unwrap();
+    let c = Shared::<[AtomicU64; 2]>::create(&names[1], Default::default()).unwrap();
+    let arg = format!("{}\n{}", names[0], names[1]);
+    Workers(
+        (0..2)
+            .map(|_| Worker::start(SPAWN, &NESTED, arg.as_bytes()).unwrap())
+            .collect(),
+    )
+    .join_all();
     assert_eq!(c[0].load(Relaxed), 20_000, "lost updates");
     assert!(!lock.locked());
 }
@@ -252,7 +232,8 @@ fn forked_child_waits_for_full_release() {
         })
     }
     .unwrap();
-    until_sleeping(child.pid().unwrap());
+    let pid = child.pid().unwrap();
+    until_or_exit("the child sleeps", || is_asleep(pid));
     lock.release().unwrap();
     assert_eq!(acquired.load(Relaxed), 0, "the child entered a held RLock");
     lock.release().unwrap();
@@ -264,19 +245,19 @@ fn forked_child_waits_for_full_release() {
 #[test]
 #[serial_test::serial(shm)]
 fn named_rlock_create_open_and_refusals() {
-    let names = Names::new(2);
-    let a = process::RLock::create(&names.0[0]).unwrap();
-    assert_eq!(a.name(), Some(names.0[0].as_str()));
+    let names = Names::new(&["tw-rlock"; 2]);
+    let a = process::RLock::create(&names[0]).unwrap();
+    assert_eq!(a.name(), Some(names[0].as_str()));
     assert!(matches!(
-        process::RLock::create(&names.0[0]),
+        process::RLock::create(&names[0]),
         Err(Error::Segment {
             error: SegmentError::AlreadyExists,
             ..
         })
     ));
-    let _lock = process::Lock::create(&names.0[1]).unwrap();
+    let _lock = process::Lock::create(&names[1]).unwrap();
     assert!(matches!(
-        process::RLock::open(&names.0[1]),
+        process::RLock::open(&names[1]),
         Err(Error::Segment {
             error: SegmentError::WrongKind { .. },
             ..

@@ -379,10 +379,10 @@ twinsync::entry_point!(static ROUNDS = process_rounds);
 #[test]
 #[serial_test::serial(shm)]
 fn two_processes_exclude_and_share() {
-    let names = Names::new("tw-rwlock-slots", 2);
-    let slots = Shared::<Slots>::create(&names.0[0], Default::default()).unwrap();
-    let _lock = process::RwLock::create(&names.0[1]).unwrap();
-    let arg = format!("{}\n{}", names.0[0], names.0[1]);
+    let names = Names::new(&["tw-rwlock-slots"; 2]);
+    let slots = Shared::<Slots>::create(&names[0], Default::default()).unwrap();
+    let _lock = process::RwLock::create(&names[1]).unwrap();
+    let arg = format!("{}\n{}", names[0], names[1]);
     let workers: Vec<Worker> = (0..2)
         .map(|_| Worker::start(Kind::Process(StartMethod::Spawn), &ROUNDS, arg.as_bytes()).unwrap())
         .collect();
@@ -392,7 +392,7 @@ fn two_processes_exclude_and_share() {
     assert_eq!(slots[3].load(Relaxed), 0, "a writer was not alone");
     assert_eq!(slots[2].load(Relaxed), 2 * PROC_ROUNDS / 4, "lost updates");
     // Another kind of segment is refused.
-    match process::RwLock::open(&names.0[0]) {
+    match process::RwLock::open(&names[0]) {
         Err(Error::Segment {
             error: SegmentError::WrongKind { .. },
             ..

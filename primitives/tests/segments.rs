@@ -7,6 +7,9 @@
 use std::ffi::CString;
 use std::sync::atomic::AtomicU64;
 
+mod support;
+
+use support::Names;
 use twinsync::process::{self, Lock, Shared, ABI_VERSION, HEADER_SIZE, MAGIC};
 use twinsync::{Error, LockApi, SegmentError};
 
@@ -62,37 +65,40 @@ fn refusal(name: &str) -> SegmentError {
 }
 
 fn case(mode: libc::mode_t, bytes: &[u8]) -> (String, SegmentError) {
-    let name = process::unique_name("tw-hostile").unwrap();
-    let fd = raw_object(&name, mode, bytes);
-    let err = refusal(&name);
+    let names = Names::new(&["tw-hostile"]);
+    let name = &names[0];
+    let fd = raw_object(name, mode, bytes);
+    let err = refusal(name);
     close(fd);
-    process::unlink(&name).unwrap();
-    (name, err)
+    process::unlink(name).unwrap();
+    (name.clone(), err)
 }
 
 const LOCK_KIND: u32 = process::KIND_LOCK;
+
+/// The header of a well-formed, ready Lock segment.
+fn good_header() -> Vec<u8> {
+    header(MAGIC, ABI_VERSION, LOCK_KIND, 4, 4, true)
+}
 
 #[test]
 #[serial_test::serial(shm)]
 fn a_well_formed_raw_header_is_accepted() {
     // The positive control for the cases below: the same bytes with nothing wrong attach.
-    let name = process::unique_name("tw-hostile").unwrap();
-    let fd = raw_object(
-        &name,
-        0o600,
-        &header(MAGIC, ABI_VERSION, LOCK_KIND, 4, 4, true),
-    );
-    let lock = Lock::open(&name).expect("well-formed segment refused");
+    let names = Names::new(&["tw-hostile"]);
+    let name = &names[0];
+    let fd = raw_object(name, 0o600, &good_header());
+    let lock = Lock::open(name).expect("well-formed segment refused");
     assert!(!lock.locked());
     assert!(lock.try_acquire());
     close(fd);
-    process::unlink(&name).unwrap();
+    process::unlink(name).unwrap();
 }
 
 #[test]
 #[serial_test::serial(shm)]
 fn each_bad_segment_gets_its_typed_error() {
-    let good = |b: &mut Vec<u8>| *b = header(MAGIC, ABI_VERSION, LOCK_KIND, 4, 4, true);
+    let good = |b: &mut Vec<u8>| *b = good_header();
     let mut b = Vec::new();
     good(&mut b);
 
@@ -168,15 +174,12 @@ fn a_segment_owned_by_another_user_is_refused() {
         eprintln!("skipped: needs root to chown the object");
         return;
     }
-    let name = process::unique_name("tw-hostile").unwrap();
-    let fd = raw_object(
-        &name,
-        0o600,
-        &header(MAGIC, ABI_VERSION, LOCK_KIND, 4, 4, true),
-    );
+    let names = Names::new(&["tw-hostile"]);
+    let name = &names[0];
+    let fd = raw_object(name, 0o600, &good_header());
     // SAFETY: fd is open; as root we may give the object to uid/gid 65534 (nobody).
     assert_eq!(unsafe { libc::fchown(fd, 65534, 65534) }, 0);
-    let e = refusal(&name);
+    let e = refusal(name);
     assert_eq!(
         e,
         SegmentError::WrongOwner {
@@ -185,7 +188,7 @@ fn a_segment_owned_by_another_user_is_refused() {
         }
     );
     close(fd);
-    process::unlink(&name).unwrap();
+    process::unlink(name).unwrap();
 }
 
 #[test]

@@ -7,16 +7,16 @@
 //! sleeping: only the timeouts themselves are measured.
 #![cfg(not(any(twinsync_loom, twinsync_shuttle)))] // uses the process version
 
-mod sleepers;
+mod support;
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sleepers::{until, until_asleep, LONG};
+use support::{until, until_asleep, Names, Workers, LONG};
 use twinsync::algo::semaphore::VALUE_MAX;
 use twinsync::process::{self, Shared};
-use twinsync::worker::{Exit, Kind, StartMethod, Worker};
+use twinsync::worker::{Kind, StartMethod, Worker};
 use twinsync::{thread, Error, SegmentError, SemaphoreApi};
 
 // ---- sequential ---------------------------------------------------------------------------
@@ -366,51 +366,20 @@ fn bounded_semaphore_never_more_holders_than_tokens() {
 
 // ---- processes ----------------------------------------------------------------------------
 
-/// Worker processes, killed if the test fails (a child blocked on a lost wake-up would
-/// otherwise outlive the test run).
-struct Reaper(Vec<Worker>);
-
-impl Drop for Reaper {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.0.iter().for_each(|w| drop(w.kill()));
-        }
-    }
-}
-
-impl Reaper {
-    /// Joins every worker, expecting each to return normally.
-    fn join_all(mut self) {
-        for mut w in std::mem::take(&mut self.0) {
-            assert_eq!(w.join_timeout(LONG).unwrap(), Some(Exit::Ok));
-        }
-    }
-}
-
 /// `sem` starts at 0 with room for 3. Three forked children block in `acquire` on it;
 /// `release(2)` lets exactly two of them through, and the third sleeps on until `release(1)`.
 fn forked_release_n_lets_n_proceed<S: SemaphoreApi>(sem: S) {
     let passed = Shared::new([(); 3].map(|()| AtomicU32::new(0))).unwrap();
     let count = || passed.iter().filter(|x| x.load(Relaxed) != 0).count();
-    let kids = Reaper(
-        (0..3)
-            .map(|i| {
-                let (sem, pass) = (&sem, &passed[i]);
-                // SAFETY: the children only wait on the inherited semaphore (futex system
-                // calls and atomics) and store to an inherited atomic: no allocation, no
-                // locks.
-                unsafe {
-                    Worker::fork(move || {
-                        sem.acquire();
-                        pass.store(1, Relaxed);
-                    })
-                }
-                .unwrap()
-            })
-            .collect(),
-    );
-    // A forked child's only thread has the child's pid as its tid.
-    let pids: Vec<u32> = kids.0.iter().map(|k| k.pid().unwrap()).collect();
+    // SAFETY: the children only wait on the inherited semaphore (futex system calls and
+    // atomics) and store to an inherited atomic: no allocation, no locks.
+    let kids = unsafe {
+        Workers::fork_each(3, |i| {
+            sem.acquire();
+            passed[i].store(1, Relaxed);
+        })
+    };
+    let pids = kids.pids();
     pids.iter().for_each(|&p| until_asleep(p));
     sem.release(2).unwrap();
     until("two children proceed", || count() == 2);
@@ -454,7 +423,7 @@ fn forked_child_over_release_of_a_bounded_semaphore_is_refused() {
         })
     }
     .unwrap();
-    Reaper(vec![child]).join_all();
+    Workers(vec![child]).join_all();
     assert_eq!(verdict.load(Relaxed), 1);
     assert_eq!(sem.value(), 2);
 }
@@ -482,19 +451,12 @@ twinsync::entry_point!(static CONSUMER = spawned_consumer);
 #[serial_test::serial(shm)]
 fn spawned_workers_take_released_tokens() {
     const ROUNDS: u64 = 5_000;
-    let names = [(); 3].map(|()| process::unique_name("tw-sem-test").unwrap());
-    struct Unlink<'a>(&'a [String; 3]);
-    impl Drop for Unlink<'_> {
-        fn drop(&mut self) {
-            self.0.iter().for_each(|n| drop(process::unlink(n)));
-        }
-    }
-    let _unlink = Unlink(&names);
+    let names = Names::new(&["tw-sem-test"; 3]);
     let sem = process::Semaphore::create(&names[0], 0).unwrap();
     let ack = process::Semaphore::create(&names[1], 0).unwrap();
     let counter = Shared::create(&names[2], AtomicU64::new(0)).unwrap();
     let arg = format!("{}\n{}\n{}\n{ROUNDS}", names[0], names[1], names[2]);
-    let workers = Reaper(
+    let workers = Workers(
         (0..2)
             .map(|_| {
                 Worker::start(Kind::Process(StartMethod::Spawn), &CONSUMER, arg.as_bytes()).unwrap()
@@ -514,42 +476,42 @@ fn spawned_workers_take_released_tokens() {
 #[test]
 #[serial_test::serial(shm)]
 fn named_semaphore_create_open_and_refusals() {
-    let name = process::unique_name("tw-sem-test").unwrap();
-    let a = process::Semaphore::create(&name, 3).unwrap();
-    let b = process::Semaphore::open(&name).unwrap();
+    let names = Names::new(&["tw-sem-test"; 2]);
+    let (name, lock_name) = (&names[0], &names[1]);
+    let a = process::Semaphore::create(name, 3).unwrap();
+    let b = process::Semaphore::open(name).unwrap();
     assert_eq!(b.name(), Some(name.as_str()));
     assert_eq!(b.value(), 3);
     a.acquire();
     assert_eq!(b.value(), 2);
     assert!(matches!(
-        process::Semaphore::create(&name, 1),
+        process::Semaphore::create(name, 1),
         Err(Error::Segment {
             error: SegmentError::AlreadyExists,
             ..
         })
     ));
-    let lock_name = process::unique_name("tw-sem-test").unwrap();
-    let _lock = process::Lock::create(&lock_name).unwrap();
+    let _lock = process::Lock::create(lock_name).unwrap();
     assert!(matches!(
-        process::Semaphore::open(&lock_name),
+        process::Semaphore::open(lock_name),
         Err(Error::Segment {
             error: SegmentError::WrongKind { .. },
             ..
         })
     ));
-    process::unlink(&name).unwrap();
-    process::unlink(&lock_name).unwrap();
+    process::unlink(name).unwrap();
+    process::unlink(lock_name).unwrap();
     assert!(format!("{a:?}").contains("value: 2"));
 }
 
 #[test]
 #[serial_test::serial(shm)]
 fn named_bounded_semaphore_and_kind_refusals() {
-    let name = process::unique_name("tw-bsem-test").unwrap();
-    let plain = process::unique_name("tw-bsem-test").unwrap();
-    let a = process::BoundedSemaphore::create(&name, 2).unwrap();
-    let _s = process::Semaphore::create(&plain, 2).unwrap();
-    let b = process::BoundedSemaphore::open(&name).unwrap();
+    let names = Names::new(&["tw-bsem-test"; 2]);
+    let (name, plain) = (&names[0], &names[1]);
+    let a = process::BoundedSemaphore::create(name, 2).unwrap();
+    let _s = process::Semaphore::create(plain, 2).unwrap();
+    let b = process::BoundedSemaphore::open(name).unwrap();
     assert_eq!(b.name(), Some(name.as_str()));
     assert_eq!((b.value(), b.max_value()), (2, 2));
     a.acquire();
@@ -562,8 +524,8 @@ fn named_bounded_semaphore_and_kind_refusals() {
     assert_eq!(a.value(), 2);
     // Each kind refuses the other's segment.
     for r in [
-        process::Semaphore::open(&name).map(drop),
-        process::BoundedSemaphore::open(&plain).map(drop),
+        process::Semaphore::open(name).map(drop),
+        process::BoundedSemaphore::open(plain).map(drop),
     ] {
         assert!(
             matches!(
@@ -576,6 +538,6 @@ fn named_bounded_semaphore_and_kind_refusals() {
             "{r:?}"
         );
     }
-    process::unlink(&name).unwrap();
-    process::unlink(&plain).unwrap();
+    process::unlink(name).unwrap();
+    process::unlink(plain).unwrap();
 }

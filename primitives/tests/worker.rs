@@ -10,6 +10,9 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod support;
+
+use support::LONG;
 use twinsync::process::{self, Shared};
 use twinsync::worker::{Exit, Kind, StartMethod, Worker, ENTRY_ENV, EXIT_LAUNCH_FAILED, FDS_ENV};
 use twinsync::{Error, LockApi};
@@ -17,9 +20,6 @@ use twinsync::{Error, LockApi};
 const THREAD: Kind = Kind::Thread;
 const FORK: Kind = Kind::Process(StartMethod::Fork);
 const SPAWN: Kind = Kind::Process(StartMethod::Spawn);
-
-/// Generous bound for "the worker finishes now": only reached if something is broken.
-const LONG: Duration = Duration::from_secs(60);
 
 // ---- shared state -------------------------------------------------------------------------
 
@@ -410,36 +410,32 @@ fn threads_cannot_be_killed() {
 
 // ---- dropping without join ----------------------------------------------------------------
 
-/// Waits until child `pid` has exited, without reaping it.
-fn wait_exited_not_reaped(pid: u32) {
+/// `waitid` on child `pid` for its exit, with `WNOWAIT` (it stays reapable) and `flags`;
+/// returns what `waitid` returns.
+fn wait_exit_no_reap(pid: u32, flags: libc::c_int) -> libc::c_int {
     // SAFETY: an all-zero siginfo_t is valid; waitid writes into it.
     let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    // SAFETY: `pid` is our unreaped child; WNOWAIT leaves it reapable.
-    let r = unsafe {
+    // SAFETY: `pid` is our child (or no longer is: then waitid fails); WNOWAIT neither reaps
+    // it nor, with WNOHANG, blocks.
+    unsafe {
         libc::waitid(
             libc::P_PID,
             pid as libc::id_t,
             &mut info,
-            libc::WEXITED | libc::WNOWAIT,
+            libc::WEXITED | libc::WNOWAIT | flags,
         )
-    };
+    }
+}
+
+/// Waits until child `pid` has exited, without reaping it.
+fn wait_exited_not_reaped(pid: u32) {
+    let r = wait_exit_no_reap(pid, 0);
     assert_eq!(r, 0, "{}", std::io::Error::last_os_error());
 }
 
 /// Whether `pid` is an unreaped child of this process (running or zombie).
 fn is_our_child(pid: u32) -> bool {
-    // SAFETY: an all-zero siginfo_t is valid; waitid writes into it.
-    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    // SAFETY: WNOHANG | WNOWAIT neither blocks nor reaps.
-    let r = unsafe {
-        libc::waitid(
-            libc::P_PID,
-            pid as libc::id_t,
-            &mut info,
-            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
-        )
-    };
-    r == 0
+    wait_exit_no_reap(pid, libc::WNOHANG) == 0
 }
 
 #[test]

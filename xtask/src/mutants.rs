@@ -100,6 +100,12 @@ pub const MUTANTS: &[Mutant] = &[
         what: "release wakes with a private futex on shared memory",
     },
     Mutant {
+        name: "lock.timeout_restart",
+        subjects: LOCKS,
+        family: "LOCK-",
+        what: "a timed acquire restarts its timeout after every wake-up",
+    },
+    Mutant {
         name: "sem.split_acquire",
         subjects: SEMAPHORES,
         family: "SEM-",

@@ -82,6 +82,15 @@ pub fn scenarios<L: LockApi>() -> Vec<Scenario<L>> {
         },
         Scenario {
             info: ScenarioInfo {
+                needs_clock: true,
+                clock_clauses: &["LOCK-13"],
+                ..info(TIMEOUT_UNDER_INTERRUPTS, &["LOCK-13", "LOCK-08"], |_| 2)
+            },
+            body: timeout_under_interrupts,
+            finish: no_finish,
+        },
+        Scenario {
+            info: ScenarioInfo {
                 repeat: true,
                 ..info(HISTORY, &["LOCK-12", "LOCK-08"], history_workers)
             },
@@ -120,6 +129,20 @@ pub const WAKE_ON_RELEASE: &str = "wake_on_release";
 pub const MUTUAL_EXCLUSION: &str = "mutual_exclusion";
 /// Worker 0 holds the lock while worker 1 times out on it.
 pub const TIMEOUT_ON_HELD: &str = "timeout_on_held";
+/// Worker 0 holds the lock while worker 1 makes timed acquires and worker 0 interrupts
+/// worker 1's futex sleep with a signal again and again (each interruption is a wake-up that
+/// does not get the lock); each timed acquire must return within its timeout plus
+/// [`CHURN_SLACK`] (LOCK-13). Real drivers only (a signal needs a real thread).
+pub const TIMEOUT_UNDER_INTERRUPTS: &str = "timeout_under_interrupts";
+
+/// The timed acquires' timeout in [`TIMEOUT_UNDER_INTERRUPTS`].
+pub const CHURN_TIMEOUT: Duration = Duration::from_millis(20);
+/// Scheduling slack allowed on top of it (a loaded CI machine can delay a wake-up by tens of
+/// milliseconds; a restarted timeout overshoots by the whole interruption period).
+pub const CHURN_SLACK: Duration = Duration::from_millis(250);
+/// How long worker 0 keeps interrupting.
+pub const CHURN_TIME: Duration = Duration::from_millis(800);
+
 /// Up to 3 workers run a deterministic mix of every acquire form, releases and stray
 /// releases, recording each operation; the merged history must be linearizable (LOCK-12).
 pub const HISTORY: &str = "history";
@@ -459,5 +482,51 @@ fn history<L: LockApi + ?Sized>(l: &L, s: &Scratch, me: usize, p: &Params, c: &m
             yield_now();
             release(c);
         }
+    }
+}
+
+fn timeout_under_interrupts<L: LockApi + ?Sized>(
+    l: &L,
+    s: &Scratch,
+    me: usize,
+    _p: &Params,
+    c: &mut Checks,
+) {
+    if me == 0 {
+        l.acquire();
+        s.step.store(1, Release);
+        spin_until(|| s.ready.load(Acquire) == 1);
+        let waiter = s.ids[1].load(Acquire);
+        let t0 = Instant::now();
+        while t0.elapsed() < CHURN_TIME && s.step.load(Acquire) == 1 {
+            super::interrupt(waiter);
+            yield_now();
+        }
+        released(c, "LOCK-04", l.release(), "interrupting holder");
+    } else {
+        spin_until(|| s.step.load(Acquire) == 1);
+        super::catch_interrupts();
+        s.ids[1].store(worker_id(), Release);
+        s.ready.store(1, Release);
+        let t0 = Instant::now();
+        while t0.elapsed() < CHURN_TIME - CHURN_TIMEOUT {
+            let t = Instant::now();
+            let r = l.acquire_timeout(CHURN_TIMEOUT);
+            let took = t.elapsed();
+            if let Ok(true) = r {
+                let _ = l.release();
+            }
+            let ok = r.is_ok();
+            c.check_timed("LOCK-13", ok, took <= CHURN_TIMEOUT + CHURN_SLACK, || {
+                format!(
+                    "acquire_timeout({CHURN_TIMEOUT:?}) on a held lock, its sleep interrupted \
+                     by signals, returned {r:?} after {took:?}: the timeout was restarted"
+                )
+            });
+            if took > CHURN_TIMEOUT + CHURN_SLACK {
+                break;
+            }
+        }
+        s.step.store(2, Release);
     }
 }

@@ -383,3 +383,47 @@ pub fn clause_bit(clause: &str) -> Option<u64> {
         (i < 64).then(|| 1u64 << i)
     })
 }
+
+/// The signal [`interrupt`] sends: `SIGURG`, whose default action is to ignore it, so that
+/// a stray one harms nothing.
+#[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
+const INTERRUPT: libc::c_int = libc::SIGURG;
+
+#[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
+extern "C" fn on_interrupt(_: libc::c_int) {}
+
+/// Installs an empty handler for the signal [`interrupt`] sends, without `SA_RESTART`, so
+/// that a thread asleep in a futex wait wakes with `EINTR`: a spurious wake-up on demand.
+/// Process-wide and idempotent. Under a checker it does nothing.
+pub fn catch_interrupts() {
+    #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
+    // SAFETY: sigaction with a zeroed (then filled) struct: an empty `extern "C"` handler
+    // that touches nothing, an empty mask, flags 0 (no SA_RESTART, no SA_SIGINFO); the old
+    // action is not needed.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_interrupt as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        libc::sigemptyset(&mut sa.sa_mask);
+        sa.sa_flags = 0;
+        libc::sigaction(INTERRUPT, &sa, std::ptr::null_mut());
+    }
+}
+
+/// Interrupts thread `tid` (a [`worker_id`], valid system-wide) with the signal that
+/// [`catch_interrupts`] handles: a futex sleep in that thread returns early. Under a checker
+/// it does nothing.
+pub fn interrupt(tid: u32) {
+    #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
+    // SAFETY: tkill sends a signal to one thread; no memory is passed. A thread that has
+    // exited (or a recycled id of the same user) gets a signal whose handler does nothing, or
+    // whose default action is to be ignored.
+    unsafe {
+        libc::syscall(
+            libc::SYS_tkill,
+            tid as libc::c_long,
+            INTERRUPT as libc::c_long,
+        );
+    }
+    #[cfg(any(twinsync_loom, twinsync_shuttle))]
+    let _ = tid;
+}

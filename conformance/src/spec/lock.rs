@@ -88,6 +88,13 @@ pub const CLAUSES: &[Clause] = &[
                and return, that the sequential model explains",
         python: Python::Beyond("Python specifies no concurrent history semantics"),
     },
+    Clause {
+        id: "LOCK-13",
+        text: "a timeout is a deadline: acquire_timeout on a lock that is released and \
+               re-acquired by others again and again returns within its timeout (plus \
+               scheduling slack), however often it is woken without getting the lock",
+        python: Python::Same,
+    },
 ];
 
 /// How a guard is taken by [`LockOp::Guard`].

@@ -97,6 +97,13 @@ impl LockState {
             }
             spin_loop();
         }
+        // (MUTANT timeout_restart: remember the relative timeout, to restart it.)
+        let timeout_again = if mutant::active("lock.timeout_restart") {
+            deadline.map(Deadline::remaining)
+        } else {
+            None
+        };
+        let mut restarted: Option<Deadline> = None;
         let mut w = self.word.load(Relaxed);
         loop {
             if is_free(w) {
@@ -124,8 +131,13 @@ impl LockState {
                 }
                 w |= WAITERS;
             }
-            if futex::wait(&self.word, w, deadline, scope) == Wait::TimedOut {
+            if futex::wait(&self.word, w, restarted.as_ref().or(deadline), scope) == Wait::TimedOut
+            {
                 return false;
+            }
+            if let Some(d) = timeout_again {
+                // MUTANT timeout_restart: the timeout starts again after every wake-up.
+                restarted = Deadline::after(d).ok();
             }
             w = self.word.load(Relaxed);
         }

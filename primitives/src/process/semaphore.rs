@@ -1,9 +1,7 @@
 //! `process::Semaphore` and `process::BoundedSemaphore`: one algorithm state, two segment
 //! kinds.
 
-use std::fmt;
-
-use super::{Shared, ShmSafe, KIND_BOUNDED_SEMAPHORE, KIND_SEMAPHORE};
+use super::{process_primitive, Shared, ShmSafe, KIND_BOUNDED_SEMAPHORE, KIND_SEMAPHORE};
 use crate::algo::semaphore::{SemaphoreState, VALUE_MAX};
 use crate::api::impl_semaphore_api;
 use crate::sync::futex::Scope;
@@ -25,73 +23,29 @@ unsafe impl ShmSafe for BoundedState {
     const KIND: u32 = KIND_BOUNDED_SEMAPHORE;
 }
 
-/// The methods both types share: `open`, `name`, the state accessor,
-/// [`SemaphoreApi`](crate::SemaphoreApi) and `Debug`.
-macro_rules! shared_semaphore {
-    ($ty:ident, |$s:ident| $state:expr) => {
-        impl $ty {
-            /// Attaches to the semaphore in the named segment `name`. See [`Shared::open`].
-            ///
-            /// # Errors
-            ///
-            /// As [`Shared::open`]; a segment holding another primitive (the other kind of
-            /// semaphore included) is refused with
-            /// [`SegmentError::WrongKind`](crate::SegmentError::WrongKind).
-            pub fn open(name: &str) -> Result<Self, Error> {
-                Ok($ty {
-                    shared: Shared::open(name)?,
-                })
-            }
-
-            /// The segment's name, `None` for an anonymous semaphore.
-            pub fn name(&self) -> Option<&str> {
-                self.shared.name()
-            }
-
-            fn semaphore_state(&self) -> &SemaphoreState {
-                let $s = self;
-                $state
-            }
-        }
-
-        impl_semaphore_api!($ty, Scope::Shared);
-
-        impl fmt::Debug for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                let s = self.semaphore_state();
-                f.debug_struct(concat!("process::", stringify!($ty)))
-                    .field("name", &self.shared.name())
-                    .field("value", &s.value())
-                    .field("max", &s.max_value())
-                    .finish()
-            }
-        }
-    };
-}
-
-/// A Semaphore shared between processes. Methods: [`SemaphoreApi`](crate::SemaphoreApi).
-///
-/// Between a parent and children created with `fork`, make it with [`Semaphore::new`] before
-/// forking. Between unrelated processes (or children started by the spawn method), one
-/// process calls [`Semaphore::create`] with a name and the others [`Semaphore::open`] it.
-///
-/// ```
-/// use twinsync::{process::Semaphore, SemaphoreApi};
-///
-/// let name = twinsync::process::unique_name("doc-sem").unwrap();
-/// let a = Semaphore::create(&name, 1).unwrap();
-/// let b = Semaphore::open(&name).unwrap();    // in another process, typically
-/// a.acquire();
-/// assert_eq!(b.value(), 0);
-/// b.release(2).unwrap();
-/// assert_eq!(a.value(), 2);
-/// twinsync::process::unlink(&name).unwrap();
-/// ```
-pub struct Semaphore {
-    shared: Shared<SemaphoreState>,
-}
-
-impl Semaphore {
+process_primitive! {
+    /// A Semaphore shared between processes. Methods: [`SemaphoreApi`](crate::SemaphoreApi).
+    ///
+    /// Between a parent and children created with `fork`, make it with [`Semaphore::new`] before
+    /// forking. Between unrelated processes (or children started by the spawn method), one
+    /// process calls [`Semaphore::create`] with a name and the others [`Semaphore::open`] it.
+    ///
+    /// ```
+    /// use twinsync::{process::Semaphore, SemaphoreApi};
+    ///
+    /// let name = twinsync::process::unique_name("doc-sem").unwrap();
+    /// let a = Semaphore::create(&name, 1).unwrap();
+    /// let b = Semaphore::open(&name).unwrap();    // in another process, typically
+    /// a.acquire();
+    /// assert_eq!(b.value(), 0);
+    /// b.release(2).unwrap();
+    /// assert_eq!(a.value(), 2);
+    /// twinsync::process::unlink(&name).unwrap();
+    /// ```
+    pub struct Semaphore(Shared<SemaphoreState>);
+    noun: "semaphore",
+    refused: " (the other kind of semaphore included)",
+    state: fn semaphore_state() -> &SemaphoreState;
     /// A semaphore holding `value` tokens in an anonymous shared mapping, inherited by
     /// children created with `fork`. Its value may grow up to [`VALUE_MAX`].
     ///
@@ -99,45 +53,37 @@ impl Semaphore {
     ///
     /// [`Error::InvalidArgument`] when `value` exceeds [`VALUE_MAX`]; [`Error::Os`] when the
     /// mapping cannot be made.
-    pub fn new(value: u32) -> Result<Self, Error> {
-        Ok(Semaphore {
-            shared: Shared::new(SemaphoreState::new(value, VALUE_MAX)?)?,
-        })
-    }
-
+    new(value: u32) = SemaphoreState::new(value, VALUE_MAX)?;
     /// A semaphore holding `value` tokens in a new named segment. See [`Shared::create`].
     ///
     /// # Errors
     ///
     /// [`Error::InvalidArgument`] as for [`new`](Self::new); otherwise as [`Shared::create`].
-    pub fn create(name: &str, value: u32) -> Result<Self, Error> {
-        Ok(Semaphore {
-            shared: Shared::create(name, SemaphoreState::new(value, VALUE_MAX)?)?,
-        })
-    }
+    create;
+    debug: ["value": value, "max": max_value];
 }
 
-shared_semaphore!(Semaphore, |s| &s.shared);
+impl_semaphore_api!(Semaphore, Scope::Shared);
 
-/// A BoundedSemaphore shared between processes: a Semaphore whose value may never exceed
-/// its initial value. Methods: [`SemaphoreApi`](crate::SemaphoreApi).
-///
-/// ```
-/// use twinsync::{process::BoundedSemaphore, Error, SemaphoreApi};
-///
-/// let name = twinsync::process::unique_name("doc-bsem").unwrap();
-/// let a = BoundedSemaphore::create(&name, 1).unwrap();
-/// let b = BoundedSemaphore::open(&name).unwrap();    // in another process, typically
-/// a.acquire();
-/// b.release(1).unwrap();
-/// assert!(matches!(b.release(1), Err(Error::TooManyReleases { max: 1 })));
-/// twinsync::process::unlink(&name).unwrap();
-/// ```
-pub struct BoundedSemaphore {
-    shared: Shared<BoundedState>,
-}
-
-impl BoundedSemaphore {
+process_primitive! {
+    /// A BoundedSemaphore shared between processes: a Semaphore whose value may never exceed
+    /// its initial value. Methods: [`SemaphoreApi`](crate::SemaphoreApi).
+    ///
+    /// ```
+    /// use twinsync::{process::BoundedSemaphore, Error, SemaphoreApi};
+    ///
+    /// let name = twinsync::process::unique_name("doc-bsem").unwrap();
+    /// let a = BoundedSemaphore::create(&name, 1).unwrap();
+    /// let b = BoundedSemaphore::open(&name).unwrap();    // in another process, typically
+    /// a.acquire();
+    /// b.release(1).unwrap();
+    /// assert!(matches!(b.release(1), Err(Error::TooManyReleases { max: 1 })));
+    /// twinsync::process::unlink(&name).unwrap();
+    /// ```
+    pub struct BoundedSemaphore(Shared<BoundedState>);
+    noun: "semaphore",
+    refused: " (the other kind of semaphore included)",
+    state: fn semaphore_state() -> &SemaphoreState = |s| &s.shared.0;
     /// A bounded semaphore holding `value` tokens, and at most `value`, in an anonymous
     /// shared mapping, inherited by children created with `fork`.
     ///
@@ -145,23 +91,15 @@ impl BoundedSemaphore {
     ///
     /// [`Error::InvalidArgument`] when `value` exceeds [`VALUE_MAX`]; [`Error::Os`] when the
     /// mapping cannot be made.
-    pub fn new(value: u32) -> Result<Self, Error> {
-        Ok(BoundedSemaphore {
-            shared: Shared::new(BoundedState(SemaphoreState::new(value, value)?))?,
-        })
-    }
-
+    new(value: u32) = BoundedState(SemaphoreState::new(value, value)?);
     /// A bounded semaphore holding `value` tokens, and at most `value`, in a new named
     /// segment. See [`Shared::create`].
     ///
     /// # Errors
     ///
     /// [`Error::InvalidArgument`] as for [`new`](Self::new); otherwise as [`Shared::create`].
-    pub fn create(name: &str, value: u32) -> Result<Self, Error> {
-        Ok(BoundedSemaphore {
-            shared: Shared::create(name, BoundedState(SemaphoreState::new(value, value)?))?,
-        })
-    }
+    create;
+    debug: ["value": value, "max": max_value];
 }
 
-shared_semaphore!(BoundedSemaphore, |s| &s.shared.0);
+impl_semaphore_api!(BoundedSemaphore, Scope::Shared);
