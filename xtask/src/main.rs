@@ -64,7 +64,7 @@ const TASKS: &[Task] = &[
     Task {
         name: "bench",
         synopsis: "[--quick] [FILTER]",
-        about: "criterion Lock benchmarks against a futex reference and peers; ratio tables",
+        about: "criterion benchmarks of every primitive, both versions, against futex references and peers; ratio tables",
         run: bench::run,
     },
     Task {
