@@ -179,6 +179,44 @@ pub const MUTANTS: &[Mutant] = &[
         what: "set wakes one waiter where all must wake",
     },
     Mutant {
+        name: "sem.initial_off_by_one",
+        subjects: SEMAPHORES,
+        family: "SEM-",
+        what: "a new semaphore holds one token more than its initial value",
+    },
+    Mutant {
+        name: "barrier.count_not_generation",
+        subjects: BARRIERS,
+        family: "BARRIER-",
+        what: "a waiting party watches the arrival count instead of the generation, so a \
+               fast party of the next generation laps it",
+    },
+    Mutant {
+        name: "rwlock.split_read",
+        subjects: RWLOCKS,
+        family: "RWLOCK-",
+        what: "try_acquire_read's increment of the reader count split into a load and a store",
+    },
+    Mutant {
+        name: "event.flag_only",
+        subjects: EVENTS,
+        family: "EVENT-",
+        what: "waiters re-check only the flag, so a set followed at once by clear is missed",
+    },
+    Mutant {
+        name: "condition.absorb",
+        subjects: CONDITIONS,
+        family: "COND-",
+        what: "a timed-out waiter takes a notification meant for another and still reports a \
+               timeout",
+    },
+    Mutant {
+        name: "condition.missing_wake",
+        subjects: CONDITIONS,
+        family: "COND-",
+        what: "notify never wakes the notified waiters",
+    },
+    Mutant {
         name: "condition.wake_one",
         subjects: CONDITIONS,
         family: "COND-",

@@ -287,7 +287,14 @@ impl BarrierState {
         deadline: Option<&Deadline>,
         scope: Scope,
     ) -> Result<u32, Error> {
-        let waiting = |st: u64| generation(st) == g && st & PHASE == 0;
+        let waiting = |st: u64| {
+            if mutant::active("barrier.count_not_generation") {
+                // MUTANT: wait for the count to drop instead of the generation to move, so a
+                // fast party of the next generation holds a slow one back (it is lapped).
+                return count(st) != 0 && st & PHASE == 0;
+            }
+            generation(st) == g && st & PHASE == 0
+        };
         let st = match self.block_while(waiting, deadline, scope) {
             Some(st) => st,
             // Timed out: break generation `g` unless it tripped or broke in the meantime.

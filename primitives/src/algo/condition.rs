@@ -166,6 +166,15 @@ impl ConditionState {
             };
             let woke = futex::wait(word, seen, deadline, scope);
             lock.acquire_restoring(saved);
+            if woke == Wait::TimedOut
+                && mutant::active("condition.absorb")
+                && matches!(self.group(group), Group::Head)
+                && self.head_notified.load(Relaxed) > 0
+            {
+                // MUTANT: a timed-out waiter takes a notification and still reports a timeout.
+                sub(&self.head_notified, 1);
+                return Ok(false);
+            }
             match self.group(group) {
                 Group::Done => return Ok(true),
                 Group::Head if self.head_notified.load(Relaxed) > 0 => {
@@ -228,6 +237,9 @@ impl ConditionState {
         let word = self.word(head);
         // Invariant 4: a member between its snapshot and its sleep sees the change.
         word.store(word.load(Relaxed).wrapping_add(1), Relaxed);
+        if mutant::active("condition.missing_wake") {
+            return; // MUTANT: notified members are never woken.
+        }
         if all && mutant::active("condition.wake_one") {
             futex::wake(word, 1, scope); // MUTANT: one where every member must wake.
         } else if all {

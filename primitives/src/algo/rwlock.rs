@@ -118,6 +118,11 @@ impl RwLockState {
     #[inline]
     pub fn try_acquire_read(&self) -> bool {
         let mut s = self.state.load(Relaxed);
+        if mutant::active("rwlock.split_read") && is_read_lockable(s) {
+            // MUTANT: the reader count's increment split into a load and a store.
+            self.state.store(s + 1, Release);
+            return true;
+        }
         while is_read_lockable(s) {
             match self.state.compare_exchange_weak(s, s + 1, Acquire, Relaxed) {
                 Ok(_) => return true,

@@ -88,6 +88,12 @@ impl SemaphoreState {
                 reason: "exceeds the semaphore's maximum value",
             });
         }
+        // (MUTANT initial_off_by_one: one token too many.)
+        let value = if mutant::active("sem.initial_off_by_one") {
+            value + 1
+        } else {
+            value
+        };
         Ok(SemaphoreState {
             word: AtomicU32::new(value),
             sleepers: AtomicU32::new(0),
