@@ -154,26 +154,109 @@ macro_rules! register_subject {
     };
 }
 
-/// Expands into a module `$module` with one `#[test]` per Lock clause, run against `$ty`
-/// (proptest and threads; add `shared` for the real-process driver too, which also needs
-/// [`register_subject!`](crate::register_subject)).
-///
-/// ```ignore
-/// twinsync_conformance::lock_conformance_tests!(my_lock, my_crate::MyLock);
-/// twinsync_conformance::register_subject!(REG, my_crate::MySharedLock);
-/// twinsync_conformance::lock_conformance_tests!(my_shared_lock, my_crate::MySharedLock, shared);
-/// ```
+// BEGIN GENERATED: per-family test macros (clause lists from conformance/src/spec/*.rs;
+// the test `every_family_macro_lists_its_catalog` keeps them in sync).
+
+/// Expands into a module `$module` with one `#[test]` per Lock clause (LOCK-01..LOCK-13),
+/// run against `$ty` (proptest and threads; add `shared` for the real-process driver too,
+/// which also needs [`register_subject!`](crate::register_subject)).
 #[macro_export]
 macro_rules! lock_conformance_tests {
     ($module:ident, $ty:ty $(, $shared:ident)?) => {
-        $crate::__clause_tests!($module, $ty, [$($shared)?], [
-            lock_01 "LOCK-01", lock_02 "LOCK-02", lock_03 "LOCK-03", lock_04 "LOCK-04",
-            lock_05 "LOCK-05", lock_06 "LOCK-06", lock_07 "LOCK-07", lock_08 "LOCK-08",
-            lock_09 "LOCK-09", lock_10 "LOCK-10", lock_11 "LOCK-11", lock_12 "LOCK-12",
-            lock_13 "LOCK-13"
-        ]);
+        $crate::__clause_tests!($module, $ty, [$($shared)?], [lock_01 "LOCK-01", lock_02 "LOCK-02", lock_03 "LOCK-03", lock_04 "LOCK-04", lock_05 "LOCK-05", lock_06 "LOCK-06", lock_07 "LOCK-07", lock_08 "LOCK-08", lock_09 "LOCK-09", lock_10 "LOCK-10", lock_11 "LOCK-11", lock_12 "LOCK-12", lock_13 "LOCK-13"]);
     };
 }
+
+/// Expands into a module `$module` with one `#[test]` per RLock clause (RLOCK-01..RLOCK-13),
+/// run against `$ty` (proptest and threads; add `shared` for the real-process driver too,
+/// which also needs [`register_subject!`](crate::register_subject)).
+#[macro_export]
+macro_rules! rlock_conformance_tests {
+    ($module:ident, $ty:ty $(, $shared:ident)?) => {
+        $crate::__clause_tests!($module, $ty, [$($shared)?], [rlock_01 "RLOCK-01", rlock_02 "RLOCK-02", rlock_03 "RLOCK-03", rlock_04 "RLOCK-04", rlock_05 "RLOCK-05", rlock_06 "RLOCK-06", rlock_07 "RLOCK-07", rlock_08 "RLOCK-08", rlock_09 "RLOCK-09", rlock_10 "RLOCK-10", rlock_11 "RLOCK-11", rlock_12 "RLOCK-12", rlock_13 "RLOCK-13"]);
+    };
+}
+
+/// Expands into a module `$module` with one `#[test]` per Condition clause (COND-01..COND-13),
+/// run against `$ty` (proptest and threads; add `shared` for the real-process driver too,
+/// which also needs [`register_subject!`](crate::register_subject)).
+#[macro_export]
+macro_rules! condition_conformance_tests {
+    ($module:ident, $ty:ty $(, $shared:ident)?) => {
+        $crate::__clause_tests!($module, $ty, [$($shared)?], [cond_01 "COND-01", cond_02 "COND-02", cond_03 "COND-03", cond_04 "COND-04", cond_05 "COND-05", cond_06 "COND-06", cond_07 "COND-07", cond_08 "COND-08", cond_09 "COND-09", cond_10 "COND-10", cond_11 "COND-11", cond_12 "COND-12", cond_13 "COND-13"]);
+    };
+}
+
+/// Expands into a module `$module` with one `#[test]` per Semaphore clause (SEM-01..SEM-16),
+/// run against `$ty` (proptest and threads; add `shared` for the real-process driver too,
+/// which also needs [`register_subject!`](crate::register_subject)).
+#[macro_export]
+macro_rules! semaphore_conformance_tests {
+    ($module:ident, $ty:ty $(, $shared:ident)?) => {
+        $crate::__clause_tests!($module, $ty, [$($shared)?], [sem_01 "SEM-01", sem_02 "SEM-02", sem_03 "SEM-03", sem_04 "SEM-04", sem_05 "SEM-05", sem_06 "SEM-06", sem_07 "SEM-07", sem_08 "SEM-08", sem_09 "SEM-09", sem_10 "SEM-10", sem_11 "SEM-11", sem_12 "SEM-12", sem_13 "SEM-13", sem_14 "SEM-14", sem_15 "SEM-15", sem_16 "SEM-16"]);
+    };
+}
+
+/// Expands into a module `$module` with one `#[test]` per BoundedSemaphore clause (BSEM-01..BSEM-06),
+/// run against `$ty` (proptest and threads; add `shared` for the real-process driver too,
+/// which also needs [`register_subject!`](crate::register_subject)).
+#[macro_export]
+macro_rules! bounded_semaphore_conformance_tests {
+    ($module:ident, $ty:ty $(, $shared:ident)?) => {
+        $crate::__clause_tests!($module, $ty, [$($shared)?], [bsem_01 "BSEM-01", bsem_02 "BSEM-02", bsem_03 "BSEM-03", bsem_04 "BSEM-04", bsem_05 "BSEM-05", bsem_06 "BSEM-06"]);
+    };
+}
+
+/// Expands into a module `$module` with one `#[test]` per Event clause (EVENT-01..EVENT-11),
+/// run against `$ty` (proptest and threads; add `shared` for the real-process driver too,
+/// which also needs [`register_subject!`](crate::register_subject)).
+#[macro_export]
+macro_rules! event_conformance_tests {
+    ($module:ident, $ty:ty $(, $shared:ident)?) => {
+        $crate::__clause_tests!($module, $ty, [$($shared)?], [event_01 "EVENT-01", event_02 "EVENT-02", event_03 "EVENT-03", event_04 "EVENT-04", event_05 "EVENT-05", event_06 "EVENT-06", event_07 "EVENT-07", event_08 "EVENT-08", event_09 "EVENT-09", event_10 "EVENT-10", event_11 "EVENT-11"]);
+    };
+}
+
+/// Expands into a module `$module` with one `#[test]` per Barrier clause (BARRIER-01..BARRIER-15),
+/// run against `$ty` (proptest and threads; add `shared` for the real-process driver too,
+/// which also needs [`register_subject!`](crate::register_subject)).
+#[macro_export]
+macro_rules! barrier_conformance_tests {
+    ($module:ident, $ty:ty $(, $shared:ident)?) => {
+        $crate::__clause_tests!($module, $ty, [$($shared)?], [barrier_01 "BARRIER-01", barrier_02 "BARRIER-02", barrier_03 "BARRIER-03", barrier_04 "BARRIER-04", barrier_05 "BARRIER-05", barrier_06 "BARRIER-06", barrier_07 "BARRIER-07", barrier_08 "BARRIER-08", barrier_09 "BARRIER-09", barrier_10 "BARRIER-10", barrier_11 "BARRIER-11", barrier_12 "BARRIER-12", barrier_13 "BARRIER-13", barrier_14 "BARRIER-14", barrier_15 "BARRIER-15"]);
+    };
+}
+
+/// Expands into a module `$module` with one `#[test]` per RwLock clause (RWLOCK-01..RWLOCK-14),
+/// run against `$ty` (proptest and threads; add `shared` for the real-process driver too,
+/// which also needs [`register_subject!`](crate::register_subject)).
+#[macro_export]
+macro_rules! rwlock_conformance_tests {
+    ($module:ident, $ty:ty $(, $shared:ident)?) => {
+        $crate::__clause_tests!($module, $ty, [$($shared)?], [rwlock_01 "RWLOCK-01", rwlock_02 "RWLOCK-02", rwlock_03 "RWLOCK-03", rwlock_04 "RWLOCK-04", rwlock_05 "RWLOCK-05", rwlock_06 "RWLOCK-06", rwlock_07 "RWLOCK-07", rwlock_08 "RWLOCK-08", rwlock_09 "RWLOCK-09", rwlock_10 "RWLOCK-10", rwlock_11 "RWLOCK-11", rwlock_12 "RWLOCK-12", rwlock_13 "RWLOCK-13", rwlock_14 "RWLOCK-14"]);
+    };
+}
+
+/// Expands into a module `$module` with one `#[test]` per Queue clause (QUEUE-01..QUEUE-17),
+/// run against `$ty` (proptest and threads; add `shared` for the real-process driver too,
+/// which also needs [`register_subject!`](crate::register_subject)).
+#[macro_export]
+macro_rules! queue_conformance_tests {
+    ($module:ident, $ty:ty $(, $shared:ident)?) => {
+        $crate::__clause_tests!($module, $ty, [$($shared)?], [queue_01 "QUEUE-01", queue_02 "QUEUE-02", queue_03 "QUEUE-03", queue_04 "QUEUE-04", queue_05 "QUEUE-05", queue_06 "QUEUE-06", queue_07 "QUEUE-07", queue_08 "QUEUE-08", queue_09 "QUEUE-09", queue_10 "QUEUE-10", queue_11 "QUEUE-11", queue_12 "QUEUE-12", queue_13 "QUEUE-13", queue_14 "QUEUE-14", queue_15 "QUEUE-15", queue_16 "QUEUE-16", queue_17 "QUEUE-17"]);
+    };
+}
+
+/// Expands into a module `$module` with one `#[test]` per Pipe clause (PIPE-01..PIPE-16),
+/// run against `$ty` (proptest and threads; add `shared` for the real-process driver too,
+/// which also needs [`register_subject!`](crate::register_subject)).
+#[macro_export]
+macro_rules! pipe_conformance_tests {
+    ($module:ident, $ty:ty $(, $shared:ident)?) => {
+        $crate::__clause_tests!($module, $ty, [$($shared)?], [pipe_01 "PIPE-01", pipe_02 "PIPE-02", pipe_03 "PIPE-03", pipe_04 "PIPE-04", pipe_05 "PIPE-05", pipe_06 "PIPE-06", pipe_07 "PIPE-07", pipe_08 "PIPE-08", pipe_09 "PIPE-09", pipe_10 "PIPE-10", pipe_11 "PIPE-11", pipe_12 "PIPE-12", pipe_13 "PIPE-13", pipe_14 "PIPE-14", pipe_15 "PIPE-15", pipe_16 "PIPE-16"]);
+    };
+}
+// END GENERATED
 
 /// Implementation detail of the per-family test macros.
 #[doc(hidden)]
