@@ -173,6 +173,7 @@ impl std::fmt::Debug for Subject {
 /// version under a checker) and the negative controls.
 pub fn builtin() -> Vec<Subject> {
     use crate::controls::{ForgetfulWake, LaxRelease, RelaxedRelease, SplitAcquire};
+    use crate::controls::{LaxBound, SemSplitAcquire, SplitRelease, WakeOne};
     #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
     return vec![
         Subject::local::<twinsync::thread::Lock>(),
@@ -183,6 +184,14 @@ pub fn builtin() -> Vec<Subject> {
         Subject::shared::<SplitAcquire>(),
         Subject::shared::<LaxRelease>(),
         Subject::shared::<RelaxedRelease>(),
+        Subject::local::<twinsync::thread::Semaphore>(),
+        Subject::shared::<twinsync::process::Semaphore>(),
+        Subject::local::<twinsync::thread::BoundedSemaphore>(),
+        Subject::shared::<twinsync::process::BoundedSemaphore>(),
+        Subject::shared::<WakeOne>(),
+        Subject::shared::<SemSplitAcquire>(),
+        Subject::shared::<LaxBound>(),
+        Subject::shared::<SplitRelease>(),
     ];
     #[cfg(any(twinsync_loom, twinsync_shuttle))]
     return vec![
@@ -191,6 +200,12 @@ pub fn builtin() -> Vec<Subject> {
         Subject::local::<SplitAcquire>(),
         Subject::local::<LaxRelease>(),
         Subject::local::<RelaxedRelease>(),
+        Subject::local::<twinsync::thread::Semaphore>(),
+        Subject::local::<twinsync::thread::BoundedSemaphore>(),
+        Subject::local::<WakeOne>(),
+        Subject::local::<SemSplitAcquire>(),
+        Subject::local::<LaxBound>(),
+        Subject::local::<SplitRelease>(),
     ];
 }
 

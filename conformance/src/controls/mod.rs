@@ -9,8 +9,10 @@
 //! must fail for it to count as rejected.
 
 pub mod lock;
+pub mod semaphore;
 
 pub use lock::{ForgetfulWake, LaxRelease, RelaxedRelease, SplitAcquire};
+pub use semaphore::{LaxBound, SemSplitAcquire, SplitRelease, WakeOne};
 
 use twinsync::sync::futex::Scope;
 

@@ -8,6 +8,7 @@
 //! loom and shuttle.
 
 pub mod lock;
+pub mod semaphore;
 
 use std::time::Duration;
 

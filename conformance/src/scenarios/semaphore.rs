@@ -1,0 +1,836 @@
+//! Semaphore and BoundedSemaphore scenarios: the worker bodies and end-of-run checks every
+//! driver runs, written once for both kinds ([`SemKind`]: a BoundedSemaphore's records of a
+//! `SEM-` clause are mirrored as `BSEM-05`, which says the `SEM-` clauses hold for it).
+//!
+//! Every subject starts with [`INIT`] tokens (what `Testable::make` builds and what the
+//! sequential and linearizability models assume); a BoundedSemaphore's maximum is [`INIT`].
+//!
+//! | scenario | workers | clauses |
+//! |---|---|---|
+//! | [`SEQUENTIAL`] | 1 | SEM-01, 03..08, 12, 13, 16, BSEM-01, 03 |
+//! | [`WAKE_N`] | 1 releaser + `waiters` (at least 2) | SEM-09 (progress), 14, 15 |
+//! | [`TIMEOUT_ON_ZERO`] | 2 | SEM-05, 04, 12, 13 |
+//! | [`RELEASE_RACE`] | up to 3 | BSEM-04 / SEM-08, SEM-06 |
+//! | [`HOLDERS`] | `workers` | SEM-11, SEM-10 (progress) |
+//! | [`HISTORY`] | up to 3 | SEM-17 |
+
+use std::time::{Duration, Instant};
+
+use twinsync::algo::semaphore::VALUE_MAX;
+use twinsync::sync::atomic::Ordering::*;
+use twinsync::{Error, SemaphoreApi, TIMEOUT_MAX};
+
+use super::{
+    now, spin_until, wait_until_blocked, worker_id, yield_now, Checks, Params, Scratch, HAS_CLOCK,
+    MAX_WORKERS,
+};
+use crate::family::{no_finish, Scenario, ScenarioInfo};
+
+/// The value of a fresh subject (and a BoundedSemaphore's maximum).
+pub const INIT: u32 = 2;
+
+/// Semaphore or BoundedSemaphore: decides the clauses a scenario reports.
+pub trait SemKind: Send + Sync + 'static {
+    /// A BoundedSemaphore (maximum = [`INIT`]).
+    const BOUNDED: bool;
+    /// The primitive's name in reports.
+    const PRIMITIVE: &'static str;
+}
+
+/// Marker of `Semaphore` (maximum `VALUE_MAX`).
+#[derive(Clone, Copy, Debug)]
+pub struct Plain;
+/// Marker of `BoundedSemaphore` (maximum = initial value).
+#[derive(Clone, Copy, Debug)]
+pub struct Bounded;
+
+impl SemKind for Plain {
+    const BOUNDED: bool = false;
+    const PRIMITIVE: &'static str = "Semaphore";
+}
+impl SemKind for Bounded {
+    const BOUNDED: bool = true;
+    const PRIMITIVE: &'static str = "BoundedSemaphore";
+}
+
+/// One worker walks through every operation from the initial value.
+pub const SEQUENTIAL: &str = "sequential";
+/// The releaser takes every token, waits until every waiter sleeps in the kernel in an
+/// acquire (each in another form), then releases `n` at once: exactly `n` must proceed.
+pub const WAKE_N: &str = "wake_n";
+/// One worker holds every token while another times out.
+pub const TIMEOUT_ON_ZERO: &str = "timeout_on_zero";
+/// Workers race `release(1)`, `release(2)` and `try_acquire` near the maximum: every release
+/// adds all of its `n` or nothing, the value never passes the maximum.
+pub const RELEASE_RACE: &str = "release_race";
+/// Every worker loops: acquire (rotating through every form, short timeouts included),
+/// count the holders, release.
+pub const HOLDERS: &str = "holders";
+/// Workers run a deterministic mix of acquires, releases and stray releases, recording each
+/// operation; the merged history must be linearizable (SEM-17).
+pub const HISTORY: &str = "history";
+
+/// [`Scratch::slots`] used here.
+mod slot {
+    /// Workers holding a token right now ([`super::HOLDERS`]).
+    pub const HOLDERS: usize = 0;
+    /// The most holders seen at once.
+    pub const MAX_HOLDERS: usize = 1;
+    /// Waiters that got their token ([`super::WAKE_N`]).
+    pub const PROCEEDED: usize = 2;
+    /// Tokens added by successful releases ([`super::RELEASE_RACE`]).
+    pub const RELEASED: usize = 3;
+    /// Tokens taken back ([`super::RELEASE_RACE`]).
+    pub const TAKEN: usize = 4;
+    /// Workers done with their loop (the last one checks the value).
+    pub const FINISHED: usize = 5;
+    /// Written (Relaxed) before each release of [`super::WAKE_N`] (SEM-14).
+    pub const DATA: usize = 6;
+    /// The value [`super::RELEASE_RACE`] starts from.
+    pub const BASE: usize = 7;
+}
+
+/// Operation codes of [`HISTORY`]'s records: `arg` is `n` for a release; results are 1 for
+/// success (`true`, `Ok`), 0 for failure (`false`, `TooManyReleases`).
+pub mod op {
+    /// `acquire()`.
+    pub const ACQUIRE: u32 = 0;
+    /// `try_acquire()`.
+    pub const TRY_ACQUIRE: u32 = 1;
+    /// `acquire_timeout(d)`.
+    pub const ACQUIRE_TIMEOUT: u32 = 2;
+    /// `release(n)`.
+    pub const RELEASE: u32 = 3;
+}
+
+/// Most operations a worker records in [`HISTORY`].
+pub const HISTORY_OPS: u32 = 300;
+/// Most loop iterations of a worker in [`RELEASE_RACE`] (per round).
+pub const RACE_OPS: u32 = 300;
+
+/// The clauses a BoundedSemaphore's `SEM-` records stand for under BSEM-05.
+fn mirrored(clause: &str) -> bool {
+    clause.starts_with("SEM-") && !matches!(clause, "SEM-01" | "SEM-02" | "SEM-08")
+}
+
+/// [`Checks::check`], and for a BoundedSemaphore the same outcome as BSEM-05 when `clause`
+/// is one of the `SEM-` clauses BSEM-05 carries over.
+pub fn check<K: SemKind>(
+    c: &mut Checks,
+    clause: &'static str,
+    ok: bool,
+    msg: impl FnOnce() -> String,
+) {
+    if ok || !K::BOUNDED || !mirrored(clause) {
+        c.check(clause, ok, msg);
+        if ok && K::BOUNDED && mirrored(clause) {
+            c.check("BSEM-05", true, String::new);
+        }
+        return;
+    }
+    let m = msg();
+    let bsem = format!("as {clause}: {m}");
+    // The clause itself first: under a checker the first failure stops the execution.
+    c.check(clause, false, || m);
+    c.check("BSEM-05", false, || bsem);
+}
+
+/// [`Checks::check_timed`] with the BSEM-05 mirror of [`check`].
+fn check_timed<K: SemKind>(
+    c: &mut Checks,
+    clause: &'static str,
+    ok: bool,
+    timely: bool,
+    msg: impl FnOnce() -> String,
+) {
+    if HAS_CLOCK || !ok {
+        check::<K>(c, clause, ok && timely, msg);
+    } else {
+        c.check_timed(clause, ok, timely, msg);
+    }
+}
+
+/// Why the constructor clauses are checked by the proptest driver only.
+pub const CONSTRUCTOR_NC: &str = "a constructor with an arbitrary value is not part of \
+                                  SemaphoreApi: the proptest driver checks it on twinsync's \
+                                  types";
+
+fn info(
+    name: &'static str,
+    clauses: &'static [&'static str],
+    workers: fn(&Params) -> usize,
+) -> ScenarioInfo {
+    ScenarioInfo {
+        name,
+        clauses,
+        workers,
+        progress: None,
+        repeat: false,
+        needs_clock: false,
+        clock_clauses: &[],
+        not_for_loom: None,
+    }
+}
+
+/// Every Semaphore scenario, for subjects of type `S` of kind `K`.
+pub fn scenarios<S: SemaphoreApi, K: SemKind>() -> Vec<Scenario<S>> {
+    let (seq, race): (&[&str], &[&str]) = if K::BOUNDED {
+        (
+            &[
+                "BSEM-01", "BSEM-02", "BSEM-03", "BSEM-05", "BSEM-06", "SEM-03", "SEM-04",
+                "SEM-05", "SEM-06", "SEM-07", "SEM-12", "SEM-13", "SEM-16",
+            ],
+            &["BSEM-04", "BSEM-03", "BSEM-05", "SEM-06"],
+        )
+    } else {
+        (
+            &[
+                "SEM-01", "SEM-02", "SEM-03", "SEM-04", "SEM-05", "SEM-06", "SEM-07", "SEM-08",
+                "SEM-12", "SEM-13", "SEM-16",
+            ],
+            &["SEM-08", "SEM-06"],
+        )
+    };
+    vec![
+        Scenario {
+            info: ScenarioInfo {
+                needs_clock: false,
+                ..info(SEQUENTIAL, seq, |_| 1)
+            },
+            body: |s, _, _, p, c| sequential::<S, K>(s, p, c),
+            finish: no_finish,
+        },
+        Scenario {
+            info: ScenarioInfo {
+                progress: Some("SEM-09"),
+                ..info(WAKE_N, &["SEM-09", "SEM-14", "SEM-15"], |p| {
+                    1 + wake_waiters(p)
+                })
+            },
+            body: wake_n::<S, K>,
+            finish: no_finish,
+        },
+        Scenario {
+            info: ScenarioInfo {
+                needs_clock: true,
+                clock_clauses: &["SEM-05"],
+                ..info(
+                    TIMEOUT_ON_ZERO,
+                    &["SEM-05", "SEM-04", "SEM-12", "SEM-13"],
+                    |_| 2,
+                )
+            },
+            body: timeout_on_zero::<S, K>,
+            finish: no_finish,
+        },
+        Scenario {
+            info: ScenarioInfo {
+                repeat: true,
+                ..info(RELEASE_RACE, race, race_workers)
+            },
+            body: release_race::<S, K>,
+            finish: no_finish,
+        },
+        Scenario {
+            info: ScenarioInfo {
+                repeat: true,
+                progress: Some("SEM-10"),
+                ..info(HOLDERS, &["SEM-11", "SEM-10"], |p| p.workers)
+            },
+            body: holders::<S, K>,
+            finish: holders_finish::<K>,
+        },
+        Scenario {
+            info: ScenarioInfo {
+                repeat: true,
+                ..info(HISTORY, &["SEM-17"], history_workers)
+            },
+            body: history::<S, K>,
+            finish: no_finish,
+        },
+    ]
+}
+
+fn describe(r: &Result<(), Error>) -> String {
+    format!("{r:?}")
+}
+
+/// Takes every free token (the subject's value is 0 afterwards unless someone releases).
+fn drain<S: SemaphoreApi + ?Sized>(s: &S) -> u32 {
+    let mut n = 0;
+    while s.try_acquire() {
+        n += 1;
+    }
+    n
+}
+
+fn sequential<S: SemaphoreApi + ?Sized, K: SemKind>(s: &S, p: &Params, c: &mut Checks) {
+    let too_large = TIMEOUT_MAX + Duration::from_nanos(1);
+    let value = |c: &mut Checks, clause: &'static str, want: u32, after: &str| {
+        let v = s.value();
+        check::<K>(c, clause, v == want, || {
+            format!("value() is {v} after {after}, expected {want}")
+        });
+    };
+    if K::BOUNDED {
+        let (v, m) = (s.value(), s.max_value());
+        c.check("BSEM-01", v == INIT && m == INIT, || {
+            format!("new({INIT}): value() {v}, max_value() {m}, expected both {INIT}")
+        });
+        c.not_checkable("BSEM-02", CONSTRUCTOR_NC);
+        c.not_checkable(
+            "BSEM-06",
+            "a segment's kind tag is not part of SemaphoreApi: the proptest driver checks it \
+             on process::BoundedSemaphore",
+        );
+    } else {
+        let (v, m) = (s.value(), s.max_value());
+        c.check("SEM-01", v == INIT && m == VALUE_MAX, || {
+            format!("new({INIT}): value() {v}, max_value() {m}, expected {INIT} and {VALUE_MAX}")
+        });
+        c.not_checkable("SEM-02", CONSTRUCTOR_NC);
+    }
+    // SEM-03: a free token is taken at once, by every form.
+    let ok = s.try_acquire();
+    check::<K>(c, "SEM-03", ok, || "try_acquire with value 2 failed".into());
+    value(c, "SEM-03", INIT - 1, "try_acquire");
+    let r = s.acquire_timeout(p.timeout);
+    check::<K>(c, "SEM-03", matches!(r, Ok(true)), || {
+        format!("acquire_timeout with value 1: {r:?}")
+    });
+    value(c, "SEM-03", 0, "acquire_timeout");
+    // SEM-04, SEM-05, SEM-12 at value 0.
+    check::<K>(c, "SEM-04", !s.try_acquire(), || {
+        "try_acquire with value 0 succeeded".into()
+    });
+    value(c, "SEM-04", 0, "a failed try_acquire");
+    let r = s.acquire_timeout(Duration::ZERO);
+    check::<K>(c, "SEM-05", matches!(r, Ok(false)), || {
+        format!("acquire_timeout(0) with value 0: {r:?}")
+    });
+    let t0 = Instant::now();
+    let r = s.acquire_timeout(p.timeout);
+    let el = t0.elapsed();
+    check_timed::<K>(c, "SEM-05", matches!(r, Ok(false)), el >= p.timeout, || {
+        format!(
+            "acquire_timeout({:?}) with value 0: {r:?} after {el:?}",
+            p.timeout
+        )
+    });
+    value(c, "SEM-05", 0, "a timed-out acquire");
+    let r = s.acquire_timeout(too_large);
+    check::<K>(
+        c,
+        "SEM-12",
+        matches!(r, Err(Error::TimeoutTooLarge { .. })),
+        || format!("acquire_timeout(TIMEOUT_MAX + 1ns): {r:?}"),
+    );
+    let r = s.acquire_guard_timeout(too_large).map(|g| g.is_some());
+    check::<K>(
+        c,
+        "SEM-12",
+        matches!(r, Err(Error::TimeoutTooLarge { .. })),
+        || format!("acquire_guard_timeout(TIMEOUT_MAX + 1ns): {r:?}"),
+    );
+    value(c, "SEM-12", 0, "a rejected timeout");
+    // SEM-06, SEM-07.
+    let r = s.release(1);
+    check::<K>(c, "SEM-06", r.is_ok(), || {
+        format!("release(1): {}", describe(&r))
+    });
+    value(c, "SEM-06", 1, "release(1) from 0");
+    s.acquire();
+    value(c, "SEM-03", 0, "acquire with value 1");
+    let r = s.release(2);
+    check::<K>(c, "SEM-06", r.is_ok(), || {
+        format!("release(2): {}", describe(&r))
+    });
+    value(c, "SEM-16", 2, "release(2) from 0");
+    let r = s.release(0);
+    check::<K>(
+        c,
+        "SEM-07",
+        matches!(r, Err(Error::InvalidArgument { .. })),
+        || format!("release(0): {}", describe(&r)),
+    );
+    value(c, "SEM-07", 2, "release(0)");
+    // SEM-13: guards at value 2.
+    {
+        let g = s.acquire_guard();
+        let v = g.semaphore().value();
+        check::<K>(c, "SEM-13", v == 1, || {
+            format!("value() {v} while an acquire_guard lives, from 2")
+        });
+        let g2 = s.try_acquire_guard();
+        check::<K>(c, "SEM-13", g2.is_some() && s.value() == 0, || {
+            "try_acquire_guard with value 1 failed".into()
+        });
+        let g3 = s.acquire_guard_timeout(Duration::ZERO).map(|g| g.is_some());
+        check::<K>(c, "SEM-13", matches!(g3, Ok(false)), || {
+            format!("acquire_guard_timeout(0) with value 0: {g3:?}")
+        });
+        check::<K>(c, "SEM-13", s.try_acquire_guard().is_none(), || {
+            "try_acquire_guard with value 0 returned a guard".into()
+        });
+        value(c, "SEM-13", 0, "failed guard attempts");
+    }
+    value(c, "SEM-13", 2, "dropping two guards");
+    if K::BOUNDED {
+        // BSEM-03 at and below the maximum: a release is checked as a whole.
+        let r = s.release(1);
+        c.check(
+            "BSEM-03",
+            matches!(r, Err(Error::TooManyReleases { max }) if max == u64::from(INIT)),
+            || format!("release(1) at the maximum {INIT}: {}", describe(&r)),
+        );
+        value(c, "SEM-16", INIT, "a refused release");
+        s.acquire();
+        let r = s.release(2);
+        c.check(
+            "BSEM-03",
+            matches!(r, Err(Error::TooManyReleases { max }) if max == u64::from(INIT)),
+            || format!("release(2) with value 1, maximum {INIT}: {}", describe(&r)),
+        );
+        let v = s.value();
+        c.check("BSEM-03", v == 1, || {
+            format!("value() is {v} after a refused release(2) from 1 (partly added?)")
+        });
+        let r = s.release(1);
+        c.check("BSEM-03", r.is_ok() && s.value() == INIT, || {
+            format!("release(1) back to the maximum: {}", describe(&r))
+        });
+    } else {
+        // SEM-08 at VALUE_MAX (the walk ends there: the value cannot be brought back down).
+        let r = s.release(VALUE_MAX);
+        let max = u64::from(VALUE_MAX);
+        c.check(
+            "SEM-08",
+            matches!(r, Err(Error::TooManyReleases { max: m }) if m == max),
+            || format!("release(VALUE_MAX) with value 2: {}", describe(&r)),
+        );
+        value(c, "SEM-08", 2, "a refused release(VALUE_MAX)");
+        let r = s.release(VALUE_MAX - 2);
+        c.check("SEM-08", r.is_ok() && s.value() == VALUE_MAX, || {
+            format!(
+                "release(VALUE_MAX - 2) with value 2: {}, value() {}",
+                describe(&r),
+                s.value()
+            )
+        });
+        let r = s.release(1);
+        c.check(
+            "SEM-08",
+            matches!(r, Err(Error::TooManyReleases { max: m }) if m == max),
+            || format!("release(1) at VALUE_MAX: {}", describe(&r)),
+        );
+        value(c, "SEM-08", VALUE_MAX, "a refused release(1) at VALUE_MAX");
+    }
+}
+
+/// Sleepers of [`WAKE_N`]: at least 2 (with one, a release that wakes a single sleeper is
+/// right), at most `MAX_WORKERS - 1`.
+fn wake_waiters(p: &Params) -> usize {
+    p.waiters.clamp(2, MAX_WORKERS - 1)
+}
+
+fn wake_n<S: SemaphoreApi + ?Sized, K: SemKind>(
+    s: &S,
+    sc: &Scratch,
+    me: usize,
+    p: &Params,
+    c: &mut Checks,
+) {
+    let k = wake_waiters(p);
+    let proceeded = &sc.slots[slot::PROCEEDED];
+    if me == 0 {
+        drain(s);
+        sc.step.store(1, Release);
+        spin_until(|| sc.ready.load(Acquire) == k as u32);
+        for id in &sc.ids[1..=k] {
+            // Best effort: a correct semaphore passes either way; a lost wake-up is reached
+            // only if the sleepers really sleep.
+            wait_until_blocked(id.load(Acquire), p.block_bound);
+        }
+        // A BoundedSemaphore of maximum 2 cannot take more than 2 at once: release in
+        // chunks of at most the maximum, each chunk to sleepers that really sleep.
+        let chunk = s.max_value().max(1) as usize;
+        let mut freed = 0;
+        let mut round = 0;
+        while freed < k {
+            let n = (k - freed).min(chunk);
+            round += 1;
+            sc.slots[slot::DATA].store(round, Relaxed);
+            let r = s.release(n as u32);
+            check::<K>(c, "SEM-15", r.is_ok(), || {
+                format!("release({n}) by a worker that took its tokens with try_acquire: {r:?}")
+            });
+            if r.is_err() {
+                return;
+            }
+            freed += n;
+            // A lost wake-up hangs here (the progress clause is SEM-09).
+            spin_until(|| proceeded.load(Acquire) >= freed as u64);
+            let got = proceeded.load(Acquire);
+            check::<K>(c, "SEM-09", got == freed as u64, || {
+                format!("{got} acquirers proceeded after releases of {freed} tokens")
+            });
+            if freed < k {
+                // Wait for the remaining sleepers to be asleep again before the next chunk.
+                for id in &sc.ids[1..=k] {
+                    wait_until_blocked(id.load(Acquire), p.block_bound);
+                }
+            }
+        }
+        let v = s.value();
+        check::<K>(c, "SEM-09", v == 0, || {
+            format!("value() is {v} after {k} sleepers took the {k} released tokens")
+        });
+    } else {
+        spin_until(|| sc.step.load(Acquire) == 1);
+        sc.ids[me].store(worker_id(), Relaxed);
+        sc.ready.fetch_add(1, Release);
+        // Real drivers: waiter 1 in a timed acquire, 2 in acquire, 3 in a guard. Under a
+        // checker a timed wait does not sleep (it times out at once), so blocking forms only.
+        let form = if HAS_CLOCK { me % 3 } else { 2 * (me % 2) };
+        match form {
+            2 => s.acquire(),
+            // A guard, forgotten: its token stays taken, as the count needs.
+            0 => std::mem::forget(s.acquire_guard()),
+            _ => loop {
+                // Under a checker a timed wait times out at once: retry.
+                match s.acquire_timeout(Duration::from_secs(60)) {
+                    Ok(true) => break,
+                    Ok(false) => yield_now(),
+                    Err(e) => {
+                        check::<K>(c, "SEM-09", false, || format!("acquire_timeout(60 s): {e}"));
+                        return;
+                    }
+                }
+            },
+        }
+        let d = sc.slots[slot::DATA].load(Relaxed);
+        check::<K>(c, "SEM-14", d >= 1, || {
+            "the acquirer does not see the write made before the release it took a token of".into()
+        });
+        proceeded.fetch_add(1, Release);
+        check::<K>(c, "SEM-09", true, String::new);
+    }
+}
+
+fn timeout_on_zero<S: SemaphoreApi + ?Sized, K: SemKind>(
+    s: &S,
+    sc: &Scratch,
+    me: usize,
+    p: &Params,
+    c: &mut Checks,
+) {
+    if me == 0 {
+        let n = drain(s);
+        sc.step.store(1, Release);
+        spin_until(|| sc.step.load(Acquire) == 2);
+        if n > 0 {
+            let r = s.release(n);
+            check::<K>(c, "SEM-06", r.is_ok(), || format!("release({n}): {r:?}"));
+        }
+    } else {
+        spin_until(|| sc.step.load(Acquire) == 1);
+        check::<K>(c, "SEM-04", !s.try_acquire(), || {
+            "try_acquire while another worker holds every token succeeded".into()
+        });
+        let t0 = Instant::now();
+        let r = s.acquire_timeout(p.timeout);
+        let el = t0.elapsed();
+        check_timed::<K>(c, "SEM-05", matches!(r, Ok(false)), el >= p.timeout, || {
+            format!(
+                "acquire_timeout({:?}) while another worker holds every token: {r:?} after {el:?}",
+                p.timeout
+            )
+        });
+        let t0 = Instant::now();
+        let r = s.acquire_guard_timeout(p.timeout).map(|g| g.is_some());
+        let el = t0.elapsed();
+        check_timed::<K>(c, "SEM-13", matches!(r, Ok(false)), el >= p.timeout, || {
+            format!(
+                "acquire_guard_timeout({:?}) on value 0: {r:?} after {el:?}",
+                p.timeout
+            )
+        });
+        let r = s.acquire_timeout(TIMEOUT_MAX + Duration::from_nanos(1));
+        check::<K>(
+            c,
+            "SEM-12",
+            matches!(r, Err(Error::TimeoutTooLarge { .. })),
+            || format!("acquire_timeout(TIMEOUT_MAX + 1ns) on value 0: {r:?}"),
+        );
+        let v = s.value();
+        check::<K>(c, "SEM-05", v == 0, || {
+            format!("value() is {v} after timeouts on value 0")
+        });
+        sc.step.store(2, Release);
+    }
+}
+
+/// Workers of [`RELEASE_RACE`]: up to 3; 2 under loom.
+fn race_workers(p: &Params) -> usize {
+    if cfg!(twinsync_loom) {
+        2
+    } else {
+        p.workers.clamp(2, 3)
+    }
+}
+
+fn release_race<S: SemaphoreApi + ?Sized, K: SemKind>(
+    s: &S,
+    sc: &Scratch,
+    me: usize,
+    p: &Params,
+    c: &mut Checks,
+) {
+    let (bound, accounting) = if K::BOUNDED {
+        ("BSEM-04", "BSEM-04")
+    } else {
+        ("SEM-08", "SEM-06")
+    };
+    let max = s.max_value();
+    if me == 0 {
+        // Start 2 below the maximum: from 0 for a BoundedSemaphore(2), near VALUE_MAX for a
+        // Semaphore.
+        drain(s);
+        let base = max.saturating_sub(2);
+        if base > 0 {
+            let r = s.release(base);
+            check::<K>(c, accounting, r.is_ok(), || {
+                format!("release({base}): {r:?}")
+            });
+        }
+        sc.slots[slot::BASE].store(u64::from(s.value()), Relaxed);
+        sc.step.store(1, Release);
+    } else {
+        spin_until(|| sc.step.load(Acquire) == 1);
+    }
+    let workers = race_workers(p) as u64;
+    if HAS_CLOCK {
+        sc.ready.fetch_add(1, Release);
+        spin_until(|| u64::from(sc.ready.load(Acquire)) == workers);
+    }
+    let iters = p.iters.min(RACE_OPS) as usize;
+    for i in 0..iters {
+        let n = 1 + ((me + i) % 2) as u32;
+        match s.release(n) {
+            Ok(()) => {
+                sc.slots[slot::RELEASED].fetch_add(u64::from(n), AcqRel);
+            }
+            Err(Error::TooManyReleases { max: m }) => {
+                let clause = if K::BOUNDED { "BSEM-03" } else { "SEM-08" };
+                check::<K>(c, clause, m == u64::from(max), || {
+                    format!("TooManyReleases {{ max: {m} }} from a semaphore of maximum {max}")
+                });
+            }
+            Err(e) => {
+                check::<K>(c, accounting, false, || format!("release({n}): {e}"));
+                return;
+            }
+        }
+        let v = s.value();
+        check::<K>(c, bound, v <= max, || {
+            format!("value() is {v} during racing releases, above the maximum {max}")
+        });
+        // Take some back, so that the value keeps crossing the maximum's neighbourhood.
+        for _ in 0..=(i % 2) {
+            if s.try_acquire() {
+                sc.slots[slot::TAKEN].fetch_add(1, AcqRel);
+            }
+        }
+    }
+    if sc.slots[slot::FINISHED].fetch_add(1, AcqRel) + 1 == workers {
+        let base = sc.slots[slot::BASE].load(Relaxed);
+        let added = sc.slots[slot::RELEASED].load(Acquire);
+        let taken = sc.slots[slot::TAKEN].load(Acquire);
+        let v = u64::from(s.value());
+        check::<K>(c, accounting, v + taken == base + added, || {
+            format!(
+                "value() is {v} after racing releases: started at {base}, {added} tokens \
+                 added by successful releases, {taken} taken back, so {} expected",
+                (base + added).wrapping_sub(taken)
+            )
+        });
+    }
+}
+
+fn holders<S: SemaphoreApi + ?Sized, K: SemKind>(
+    s: &S,
+    sc: &Scratch,
+    me: usize,
+    p: &Params,
+    c: &mut Checks,
+) {
+    if HAS_CLOCK {
+        sc.ready.fetch_add(1, Release);
+        spin_until(|| sc.ready.load(Acquire) == p.workers as u32);
+    }
+    let inside = &sc.slots[slot::HOLDERS];
+    for i in 0..p.iters as usize {
+        // Rotate through the acquire forms (and short timeouts that expire), so that each
+        // meets the others and the releases under contention.
+        let guard = match (me + i) % 5 {
+            0 => {
+                s.acquire();
+                None
+            }
+            1 => Some(s.acquire_guard()),
+            2 => {
+                spin_until(|| s.try_acquire());
+                None
+            }
+            form => loop {
+                let t = if form == 3 {
+                    Duration::from_secs(60)
+                } else {
+                    Duration::from_micros(20)
+                };
+                match s.acquire_timeout(t) {
+                    Ok(true) => break None,
+                    Ok(false) => yield_now(),
+                    Err(e) => {
+                        check::<K>(c, "SEM-10", false, || {
+                            format!("acquire_timeout({t:?}): {e}")
+                        });
+                        return;
+                    }
+                }
+            },
+        };
+        let h = inside.fetch_add(1, AcqRel) + 1;
+        sc.slots[slot::MAX_HOLDERS].fetch_max(h, AcqRel);
+        if h > u64::from(INIT) {
+            sc.violations.fetch_add(1, Relaxed);
+            check::<K>(c, "SEM-11", false, || {
+                format!("{h} holders at once of a semaphore with {INIT} tokens")
+            });
+        }
+        inside.fetch_sub(1, AcqRel);
+        match guard {
+            Some(g) => drop(g),
+            None => {
+                if let Err(e) = s.release(1) {
+                    check::<K>(c, "SEM-11", false, || {
+                        format!("a holder's release(1) failed: {e}")
+                    });
+                }
+            }
+        }
+    }
+    check::<K>(c, "SEM-10", true, String::new);
+    if sc.slots[slot::FINISHED].fetch_add(1, AcqRel) + 1 == p.workers as u64 {
+        let v = s.value();
+        check::<K>(c, "SEM-11", v == INIT, || {
+            format!("value() is {v} once every holder gave its token back, expected {INIT}")
+        });
+    }
+}
+
+fn holders_finish<K: SemKind>(sc: &Scratch, _: &Params, c: &mut Checks) {
+    let v = sc.violations.load(Acquire);
+    let most = sc.slots[slot::MAX_HOLDERS].load(Acquire);
+    check::<K>(c, "SEM-11", v == 0 && most <= u64::from(INIT), || {
+        format!("{v} entries found too many holders; at most {most} held at once")
+    });
+}
+
+/// Workers of [`HISTORY`]: up to 3; 2 under loom.
+fn history_workers(p: &Params) -> usize {
+    if cfg!(twinsync_loom) {
+        2
+    } else {
+        p.workers.clamp(2, 3)
+    }
+}
+
+/// A deterministic mix for worker `me`: every acquisition is followed by the same worker's
+/// `release(1)`; stray releases of 1 or 2 add tokens (or are refused at the maximum); a
+/// Semaphore's worker takes stray tokens back only as many as its own stray releases added,
+/// so there are always at least [`INIT`] tokens free or held by a worker that will release
+/// them, and a blocking acquire never waits forever. (A BoundedSemaphore never takes stray
+/// tokens: a holder's refused release already gives one up.)
+fn history<S: SemaphoreApi + ?Sized, K: SemKind>(
+    s: &S,
+    sc: &Scratch,
+    me: usize,
+    p: &Params,
+    c: &mut Checks,
+) {
+    if HAS_CLOCK {
+        sc.ready.fetch_add(1, Release);
+        spin_until(|| sc.ready.load(Acquire) == history_workers(p) as u32);
+    }
+    let n = p.iters.min(HISTORY_OPS) as usize;
+    let mut credit = 0u32;
+    let release = |c: &mut Checks, n: u32| -> Option<bool> {
+        let t = now();
+        match s.release(n) {
+            Ok(()) => {
+                c.record(me, t, op::RELEASE, u64::from(n), 1);
+                Some(true)
+            }
+            Err(Error::TooManyReleases { .. }) => {
+                c.record(me, t, op::RELEASE, u64::from(n), 0);
+                Some(false)
+            }
+            Err(e) => {
+                check::<K>(c, "SEM-17", false, || format!("release({n}): {e}"));
+                None
+            }
+        }
+    };
+    for i in 0..n {
+        let pick = (me * 5 + i * 3 + i / 7) % 8;
+        let t = now();
+        let got = match pick {
+            0 | 1 => {
+                let ok = s.try_acquire();
+                c.record(me, t, op::TRY_ACQUIRE, 0, u64::from(ok));
+                ok
+            }
+            2 | 3 => {
+                s.acquire();
+                c.record(me, t, op::ACQUIRE, 0, 1);
+                true
+            }
+            4 => match s.acquire_timeout(Duration::from_micros(50)) {
+                Ok(ok) => {
+                    c.record(me, t, op::ACQUIRE_TIMEOUT, 0, u64::from(ok));
+                    ok
+                }
+                Err(e) => {
+                    check::<K>(c, "SEM-17", false, || {
+                        format!("acquire_timeout(50 us): {e}")
+                    });
+                    return;
+                }
+            },
+            5 | 6 => {
+                let k = 1 + (i % 2) as u32;
+                match release(c, k) {
+                    Some(true) => credit += k,
+                    Some(false) => {}
+                    None => return,
+                }
+                false
+            }
+            _ => {
+                if !K::BOUNDED && credit > 0 {
+                    let ok = s.try_acquire();
+                    c.record(me, t, op::TRY_ACQUIRE, 0, u64::from(ok));
+                    credit -= u32::from(ok);
+                }
+                false
+            }
+        };
+        if got {
+            yield_now();
+            if release(c, 1).is_none() {
+                return;
+            }
+        }
+    }
+}
