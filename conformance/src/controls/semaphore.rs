@@ -11,7 +11,7 @@
 //! | control | family | bug | class | must fail |
 //! |---|---|---|---|---|
 //! | [`WakeOne`] | Semaphore | `release(n)` wakes one sleeper | lost wake-up | SEM-09 |
-//! | [`SemSplitAcquire`] | Semaphore | acquire is a load then a separate store | atomicity | SEM-11 / SEM-17 |
+//! | [`SemSplitAcquire`] | Semaphore | acquire is a load then a separate store | atomicity | SEM-11 / SEM-09 / SEM-17 |
 //! | [`LaxBound`] | BoundedSemaphore | accepts one release past the maximum | sequential | BSEM-03 |
 //! | [`SplitRelease`] | BoundedSemaphore | release is a load, a check, then a separate store | atomicity | BSEM-04 / SEM-11 / SEM-17 |
 
@@ -246,7 +246,7 @@ sem_control!(
     Bug::SplitAcquire,
     "Semaphore whose acquire is a load then a separate store (a non-atomic decrement)",
     BugClass::Atomicity,
-    &["SEM-11", "SEM-17"]
+    &["SEM-11", "SEM-09", "SEM-17"]
 );
 
 sem_control!(
