@@ -187,13 +187,13 @@ macro_rules! condition_conformance_tests {
     };
 }
 
-/// Expands into a module `$module` with one `#[test]` per Semaphore clause (SEM-01..SEM-16),
+/// Expands into a module `$module` with one `#[test]` per Semaphore clause (SEM-01..SEM-17),
 /// run against `$ty` (proptest and threads; add `shared` for the real-process driver too,
 /// which also needs [`register_subject!`](crate::register_subject)).
 #[macro_export]
 macro_rules! semaphore_conformance_tests {
     ($module:ident, $ty:ty $(, $shared:ident)?) => {
-        $crate::__clause_tests!($module, $ty, [$($shared)?], [sem_01 "SEM-01", sem_02 "SEM-02", sem_03 "SEM-03", sem_04 "SEM-04", sem_05 "SEM-05", sem_06 "SEM-06", sem_07 "SEM-07", sem_08 "SEM-08", sem_09 "SEM-09", sem_10 "SEM-10", sem_11 "SEM-11", sem_12 "SEM-12", sem_13 "SEM-13", sem_14 "SEM-14", sem_15 "SEM-15", sem_16 "SEM-16"]);
+        $crate::__clause_tests!($module, $ty, [$($shared)?], [sem_01 "SEM-01", sem_02 "SEM-02", sem_03 "SEM-03", sem_04 "SEM-04", sem_05 "SEM-05", sem_06 "SEM-06", sem_07 "SEM-07", sem_08 "SEM-08", sem_09 "SEM-09", sem_10 "SEM-10", sem_11 "SEM-11", sem_12 "SEM-12", sem_13 "SEM-13", sem_14 "SEM-14", sem_15 "SEM-15", sem_16 "SEM-16", sem_17 "SEM-17"]);
     };
 }
 

@@ -174,6 +174,7 @@ impl std::fmt::Debug for Subject {
 pub fn builtin() -> Vec<Subject> {
     use crate::controls::{CountlessRelease, ForeignRelease, SilentLastRelease};
     use crate::controls::{ForgetfulWake, LaxRelease, RelaxedRelease, SplitAcquire};
+    use crate::controls::{LaxBound, SemSplitAcquire, SplitRelease, WakeOne};
     #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
     return vec![
         Subject::local::<twinsync::thread::Lock>(),
@@ -197,6 +198,14 @@ pub fn builtin() -> Vec<Subject> {
         Subject::shared::<CountlessRelease>(),
         Subject::shared::<ForeignRelease>(),
         Subject::shared::<SilentLastRelease>(),
+        Subject::local::<twinsync::thread::Semaphore>(),
+        Subject::shared::<twinsync::process::Semaphore>(),
+        Subject::local::<twinsync::thread::BoundedSemaphore>(),
+        Subject::shared::<twinsync::process::BoundedSemaphore>(),
+        Subject::shared::<WakeOne>(),
+        Subject::shared::<SemSplitAcquire>(),
+        Subject::shared::<LaxBound>(),
+        Subject::shared::<SplitRelease>(),
     ];
     #[cfg(any(twinsync_loom, twinsync_shuttle))]
     return vec![
@@ -216,6 +225,12 @@ pub fn builtin() -> Vec<Subject> {
         Subject::local::<CountlessRelease>(),
         Subject::local::<ForeignRelease>(),
         Subject::local::<SilentLastRelease>(),
+        Subject::local::<twinsync::thread::Semaphore>(),
+        Subject::local::<twinsync::thread::BoundedSemaphore>(),
+        Subject::local::<WakeOne>(),
+        Subject::local::<SemSplitAcquire>(),
+        Subject::local::<LaxBound>(),
+        Subject::local::<SplitRelease>(),
     ];
 }
 

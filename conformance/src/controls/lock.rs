@@ -10,8 +10,8 @@
 //! | control | bug | class | must fail |
 //! |---|---|---|---|
 //! | [`ForgetfulWake`] | release never wakes a sleeper | lost wake-up | LOCK-08 |
-//! | [`SplitAcquire`] | acquire is a load then a separate store | atomicity | LOCK-07 / LOCK-11 |
-//! | [`LaxRelease`] | release of a free lock returns `Ok` | sequential | LOCK-05 |
+//! | [`SplitAcquire`] | acquire is a load then a separate store | atomicity | LOCK-07 / LOCK-11 / LOCK-12 |
+//! | [`LaxRelease`] | release of a free lock returns `Ok` | sequential | LOCK-05 / LOCK-12 |
 //! | [`RelaxedRelease`] | acquire and release use `Relaxed` | ordering | LOCK-11 |
 
 use std::time::Duration;
@@ -227,7 +227,9 @@ control!(
     Bug::SplitAcquire,
     "acquire is a load followed by a separate store (a non-atomic read-modify-write)",
     BugClass::Atomicity,
-    &["LOCK-07", "LOCK-11"]
+    // Two holders break exclusion (07), lose an update (11), or make a recorded history that
+    // no order explains (12), whichever a run shows first.
+    &["LOCK-07", "LOCK-11", "LOCK-12"]
 );
 
 control!(
@@ -236,7 +238,7 @@ control!(
     Bug::LaxRelease,
     "release of a free lock returns Ok instead of Error::NotHeld",
     BugClass::Sequential,
-    &["LOCK-05"]
+    &["LOCK-05", "LOCK-12"]
 );
 
 control!(

@@ -4,6 +4,7 @@
 mod barrier;
 mod lock;
 mod rlock;
+mod semaphore;
 
 pub use barrier::{
     ActionLog, BarrierFamily, Barriers, Logs, Member, ACTION_FAILURE, DEFAULT_TIMEOUT, FAIL_ERR,
@@ -11,3 +12,4 @@ pub use barrier::{
 };
 pub use lock::LockFamily;
 pub use rlock::RLockFamily;
+pub use semaphore::{BoundedSemaphoreFamily, SemFamily, SemaphoreFamily};

@@ -127,6 +127,14 @@ pub const CLAUSES: &[Clause] = &[
             "threading shows the value only in repr; multiprocessing has get_value()",
         ),
     },
+    Clause {
+        id: "SEM-17",
+        text: "linearizable: every history of concurrent acquire (any form) and release(n) \
+               calls, with their results, is explained by one sequential order of the \
+               operations, each taking effect between its call and its return, that the \
+               sequential model (value, maximum, TooManyReleases) accepts",
+        python: Python::Beyond("Python does not state it; the GIL makes it hold"),
+    },
 ];
 
 /// The BoundedSemaphore clauses, in report order.
@@ -163,7 +171,7 @@ pub const BOUNDED_CLAUSES: &[Clause] = &[
     Clause {
         id: "BSEM-05",
         text: "apart from its maximum, a BoundedSemaphore behaves as a Semaphore: SEM-03 to \
-               SEM-07 and SEM-09 to SEM-16 hold for it (its records carry those ids)",
+               SEM-07 and SEM-09 to SEM-17 hold for it (its records carry those ids)",
         python: Python::Same,
     },
     Clause {
