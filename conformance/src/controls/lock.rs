@@ -81,6 +81,13 @@ impl ControlState {
                 return false;
             }
             // BUG: another thread may take the lock between the load above and this store.
+            // In a real run the window is widened a little, so that the race shows within
+            // the drivers' budgets even on a loaded two-core machine, where the two parties
+            // rarely run at the same instant (the checkers explore the window anyway).
+            #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
+            for _ in 0..200 {
+                std::hint::spin_loop();
+            }
             self.word.store(new, Relaxed);
             return true;
         }
