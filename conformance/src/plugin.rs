@@ -154,8 +154,8 @@ macro_rules! register_subject {
     };
 }
 
-// BEGIN GENERATED: per-family test macros (clause lists from conformance/src/spec/*.rs;
-// the test `every_family_macro_lists_its_catalog` keeps them in sync).
+// Per-family test macros: each lists its family's clause ids in catalog order (the test
+// `every_family_macro_lists_its_catalog` checks them against `spec::CATALOGS`).
 
 /// Expands into a module `$module` with one `#[test]` per Lock clause (LOCK-01..LOCK-13),
 /// run against `$ty` (proptest and threads; add `shared` for the real-process driver too,
@@ -256,7 +256,6 @@ macro_rules! pipe_conformance_tests {
         $crate::__clause_tests!($module, $ty, [$($shared)?], [pipe_01 "PIPE-01", pipe_02 "PIPE-02", pipe_03 "PIPE-03", pipe_04 "PIPE-04", pipe_05 "PIPE-05", pipe_06 "PIPE-06", pipe_07 "PIPE-07", pipe_08 "PIPE-08", pipe_09 "PIPE-09", pipe_10 "PIPE-10", pipe_11 "PIPE-11", pipe_12 "PIPE-12", pipe_13 "PIPE-13", pipe_14 "PIPE-14", pipe_15 "PIPE-15", pipe_16 "PIPE-16"]);
     };
 }
-// END GENERATED
 
 /// Implementation detail of the per-family test macros.
 #[doc(hidden)]

@@ -10,14 +10,28 @@ twinsync_conformance::lock_conformance_tests!(std_lock, StdLock);
 twinsync_conformance::register_subject!(REGISTER_PROCESS_LOCK, twinsync::process::Lock);
 twinsync_conformance::lock_conformance_tests!(process_lock, twinsync::process::Lock, shared);
 
-/// The macro spells out the Lock clause ids; a new clause must be added there too.
+/// The per-family macros spell out their clause ids (generated from the catalogs): each
+/// catalog's ids, in order, must be exactly one macro's list.
 #[test]
-fn the_lock_macro_lists_every_lock_clause() {
-    assert_eq!(
-        twinsync_conformance::spec::lock::CLAUSES.len(),
-        13,
-        "update lock_conformance_tests! in conformance/src/plugin.rs"
-    );
+fn every_family_macro_lists_its_catalog() {
+    let src = include_str!("../src/plugin.rs");
+    let lists: Vec<Vec<&str>> = src
+        .split("$crate::__clause_tests!($module, $ty, [$($shared)?], [")
+        .skip(1)
+        .map(|rest| {
+            let body = &rest[..rest.find(']').expect("list end")];
+            body.split('"').skip(1).step_by(2).collect()
+        })
+        .collect();
+    for cat in twinsync_conformance::spec::CATALOGS {
+        let ids: Vec<&str> = cat.iter().map(|c| c.id).collect();
+        assert!(
+            lists.contains(&ids),
+            "no per-family test macro lists exactly {ids:?}: update its list in \
+             conformance/src/plugin.rs"
+        );
+    }
+    assert_eq!(lists.len(), twinsync_conformance::spec::CATALOGS.len());
 }
 
 /// A registered subject is found by name (as a spawned worker process finds it).
