@@ -33,7 +33,7 @@ use twinsync::worker::{Exit, Kind, StartMethod, Worker};
 use super::threads::{conclude, run_rounds, unknown_scenario, Budget, Outcome};
 use super::{records, scenario_of, Config};
 use crate::family::Scenario;
-use crate::report::{Record, HARNESS};
+use crate::report::{Record, Status, HARNESS};
 use crate::scenarios::{clause_bit, Checks, Params, RawOp, Scratch};
 use crate::subject::{SharedTestable, Subject};
 
@@ -133,10 +133,20 @@ fn child<L: SharedTestable>(a: &ChildArg) -> Result<Checks, String> {
         Shared::<Scratch>::open(&a.scratch).map_err(|e| format!("cannot open the scratch: {e}"))?;
     s.attached.fetch_add(1, Release);
     let checks = scn.run_body(&lock, &s, a.me, &a.params);
-    if !checks.history.is_empty() {
-        let text: String = checks.history.iter().map(|o| encode_op(o) + "\n").collect();
+    // What the scratch bits cannot carry goes back in a file: the recorded operations, and
+    // the clauses the body found not checkable here, with the reason.
+    let mut text: String = checks.history.iter().map(|o| encode_op(o) + "\n").collect();
+    for (clause, status) in &checks.items {
+        if let Status::NotCheckable(why) = status {
+            text.push_str(&format!(
+                "N\t{clause}\t{}\n",
+                why.replace(['\n', '\t'], " ")
+            ));
+        }
+    }
+    if !text.is_empty() {
         std::fs::write(history_file(&a.scratch, a.me), text)
-            .map_err(|e| format!("cannot write the history: {e}"))?;
+            .map_err(|e| format!("cannot write the worker's report: {e}"))?;
     }
     s.publish(&checks);
     Ok(checks)
@@ -173,7 +183,8 @@ fn decode_op(line: &str) -> Option<RawOp> {
     })
 }
 
-/// Reads (and removes) the histories the workers of a round left.
+/// Reads (and removes) what the workers of a round left: histories and not-checkable
+/// clauses.
 fn collect_histories(scratch: &str, workers: usize, checks: &mut Checks) {
     for me in 0..workers {
         let path = history_file(scratch, me);
@@ -182,6 +193,14 @@ fn collect_histories(scratch: &str, workers: usize, checks: &mut Checks) {
         };
         let _ = std::fs::remove_file(&path);
         for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("N\t") {
+                if let Some((clause, why)) = rest.split_once('\t') {
+                    if let Some(c) = crate::spec::clause(clause) {
+                        checks.not_checkable(c.id, why);
+                    }
+                }
+                continue;
+            }
             match decode_op(line) {
                 Some(op) => checks.history.push(op),
                 None => checks.check(HARNESS, false, || {

@@ -105,8 +105,25 @@ fn model<L: Testable>(scn: Scenario<L>, p: Params) -> impl Fn() + Send + Sync + 
         all.merge(scn.run_finish(&scratch, &p));
         let history = std::mem::take(&mut all.history);
         <L::Family as Family<L>>::check_history(scn.info.name, &history, &mut all);
+        // What the bodies concluded (checks that fail panic, so these are passes and
+        // not-checkables), once per kind, for the records.
+        let mut seen = SEEN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (clause, status) in all.items {
+            let kind = |x: &Status| std::mem::discriminant(x);
+            if !seen
+                .iter()
+                .any(|(c, s)| *c == clause && kind(s) == kind(&status))
+            {
+                seen.push((clause, status));
+            }
+        }
     }
 }
+
+/// Clause outcomes the bodies reported in the current check's executions.
+static SEEN: std::sync::Mutex<Vec<(&'static str, Status)>> = std::sync::Mutex::new(Vec::new());
 
 fn schedules() -> Vec<PathBuf> {
     std::fs::read_dir(schedule_dir())
@@ -142,6 +159,9 @@ fn check<L: Testable>(cfg: &Config, subj: &Subject, name: &str) -> Vec<Record> {
     };
     let b = Budget::of(cfg.effort);
     let _ = std::fs::create_dir_all(schedule_dir());
+    SEEN.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clear();
     let mut c = Checks::default();
     let mut replay = None;
     let seed = cfg.seed();
@@ -209,11 +229,33 @@ fn check<L: Testable>(cfg: &Config, subj: &Subject, name: &str) -> Vec<Record> {
         break;
     }
     if replay.is_none() {
-        // Every clause passed in every schedule; a clause whose check needs a clock
-        // (`check_timed`) only had its result part checked.
+        // No schedule failed. A clause only a clock can check is n/c; one the bodies passed
+        // passes; one they found not checkable here (and never passed) is n/c with their
+        // reason; a listed clause they did not report passes (the scenario ran to its end in
+        // every schedule).
+        let seen = SEEN
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let passed = |cl: &str| seen.iter().any(|(c, s)| *c == cl && *s == Status::Pass);
+        for (clause, status) in &seen {
+            if let Status::NotCheckable(why) = status {
+                if !passed(clause) && !scn.info.clauses.contains(clause) {
+                    c.not_checkable(clause, why);
+                }
+            }
+        }
         for clause in scn.info.clauses {
+            let nc = seen.iter().find_map(|(c, s)| match s {
+                Status::NotCheckable(why) if c == clause => Some(why.clone()),
+                _ => None,
+            });
             if scn.info.clock_clauses.contains(clause) {
                 c.not_checkable(clause, crate::scenarios::NO_CLOCK);
+            } else if passed(clause) {
+                c.push(clause, Status::Pass);
+            } else if let Some(why) = nc {
+                c.not_checkable(clause, &why);
             } else {
                 c.push(clause, Status::Pass);
             }
