@@ -48,9 +48,13 @@ fn assert_verdicts(records: &[Record], driver: &str, min_pass: usize, expect: &[
         );
         assert!(ok, "{driver}: {control} should be {want}, is {v:?}");
     }
+    let failures: Vec<&Record> = records
+        .iter()
+        .filter(|r| r.failed() && !r.subject.starts_with("control::"))
+        .collect();
     assert!(
         report::all_passed(records),
-        "{driver}: suite verdict is FAIL"
+        "{driver}: suite verdict is FAIL; failures on real subjects: {failures:#?}"
     );
 }
 
