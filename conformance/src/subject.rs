@@ -177,6 +177,8 @@ pub fn builtin() -> Vec<Subject> {
     return vec![
         Subject::local::<twinsync::thread::Lock>(),
         Subject::shared::<twinsync::process::Lock>(),
+        Subject::local::<twinsync::thread::RwLock>(),
+        Subject::shared::<twinsync::process::RwLock>(),
         Subject::local::<crate::adapters::StdLock>(),
         Subject::local::<crate::adapters::ParkingLotLock>(),
         Subject::shared::<ForgetfulWake>(),
@@ -187,6 +189,7 @@ pub fn builtin() -> Vec<Subject> {
     #[cfg(any(twinsync_loom, twinsync_shuttle))]
     return vec![
         Subject::local::<twinsync::thread::Lock>(),
+        Subject::local::<twinsync::thread::RwLock>(),
         Subject::local::<ForgetfulWake>(),
         Subject::local::<SplitAcquire>(),
         Subject::local::<LaxRelease>(),

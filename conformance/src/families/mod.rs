@@ -2,5 +2,7 @@
 //! module also makes twinsync's own types [`Testable`](crate::subject::Testable).
 
 mod lock;
+mod rwlock;
 
 pub use lock::LockFamily;
+pub use rwlock::RwLockFamily;

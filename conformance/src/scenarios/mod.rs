@@ -8,6 +8,7 @@
 //! loom and shuttle.
 
 pub mod lock;
+pub mod rwlock;
 
 use std::time::Duration;
 
