@@ -181,10 +181,14 @@ pub fn builtin() -> Vec<Subject> {
         Subject::shared::<twinsync::process::RwLock>(),
         Subject::local::<crate::adapters::StdLock>(),
         Subject::local::<crate::adapters::ParkingLotLock>(),
+        Subject::local::<crate::adapters::ParkingLotRwLock>(),
         Subject::shared::<ForgetfulWake>(),
         Subject::shared::<SplitAcquire>(),
         Subject::shared::<LaxRelease>(),
         Subject::shared::<RelaxedRelease>(),
+        Subject::shared::<crate::controls::WakeOneReader>(),
+        Subject::shared::<crate::controls::SplitReadAcquire>(),
+        Subject::shared::<crate::controls::LaxReadRelease>(),
     ];
     #[cfg(any(twinsync_loom, twinsync_shuttle))]
     return vec![
@@ -194,6 +198,9 @@ pub fn builtin() -> Vec<Subject> {
         Subject::local::<SplitAcquire>(),
         Subject::local::<LaxRelease>(),
         Subject::local::<RelaxedRelease>(),
+        Subject::local::<crate::controls::WakeOneReader>(),
+        Subject::local::<crate::controls::SplitReadAcquire>(),
+        Subject::local::<crate::controls::LaxReadRelease>(),
     ];
 }
 

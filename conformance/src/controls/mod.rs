@@ -9,8 +9,10 @@
 //! must fail for it to count as rejected.
 
 pub mod lock;
+pub mod rwlock;
 
 pub use lock::{ForgetfulWake, LaxRelease, RelaxedRelease, SplitAcquire};
+pub use rwlock::{LaxReadRelease, SplitReadAcquire, WakeOneReader};
 
 use twinsync::sync::futex::Scope;
 

@@ -41,7 +41,9 @@ impl<L: RwLockApi + Send + Sync + 'static> Family<L> for RwLockFamily {
                 op::TRY_WRITE => RwOp::TryWrite,
                 op::RELEASE_WRITE => RwOp::ReleaseWrite,
                 other => {
-                    c.check("HARNESS", false, || format!("unknown RwLock op code {other}"));
+                    c.check("HARNESS", false, || {
+                        format!("unknown RwLock op code {other}")
+                    });
                     return;
                 }
             };
@@ -108,9 +110,7 @@ mod rwlock_sequential {
     use super::RwLockFamily;
     use crate::drivers::proptest::timeouts;
     use crate::family::Sequential;
-    use crate::spec::rwlock::{
-        apply, timeout_ok, GuardForm, RwLockModel, RwLockOp, RwLockResult,
-    };
+    use crate::spec::rwlock::{apply, timeout_ok, GuardForm, RwLockModel, RwLockOp, RwLockResult};
 
     fn form() -> impl Strategy<Value = GuardForm> {
         prop_oneof![
