@@ -8,6 +8,7 @@
 //! | [`StdLock`] | Lock | `std::sync::Mutex<bool>` + `std::sync::Condvar` | none |
 //! | [`ParkingLotLock`] | Lock | `parking_lot::RawMutex` (`lock_api`) | LOCK-06 and LOCK-12: an unlock must happen on the locking thread |
 //! | [`ParkingLotRLock`] | RLock | `lock_api::RawReentrantMutex<parking_lot::RawMutex, parking_lot::RawThreadId>` | none |
+//! | [`ParkingLotRwLock`] | RwLock | `parking_lot::RawRwLock` (`lock_api`) | RWLOCK-06: an unlock must happen on a thread that holds the lock |
 //! | [`StdBarrier`] | Barrier | `std::sync::Barrier` | BARRIER-01, 04..09, 12: no validation, action, timeout, abort or reset |
 //!
 //! They run under the proptest and real-thread drivers only: they are not written on the
@@ -29,9 +30,10 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use parking_lot::lock_api::{RawMutex as _, RawMutexTimed as _};
-use twinsync::{Error, LockApi, RLockApi, TIMEOUT_MAX};
+use parking_lot::lock_api::{RawRwLock as _, RawRwLockTimed as _};
+use twinsync::{Error, LockApi, RLockApi, RwLockApi, TIMEOUT_MAX};
 
-use crate::families::{LockFamily, RLockFamily};
+use crate::families::{LockFamily, RLockFamily, RwLockFamily};
 use crate::subject::{Deviation, Testable};
 
 fn check_timeout(timeout: Duration) -> Result<(), Error> {
@@ -477,5 +479,183 @@ impl Testable for ParkingLotRLock {
     const VERSION: &'static str = "parking_lot";
     fn make() -> Result<Self, Error> {
         Ok(ParkingLotRLock::default())
+    }
+}
+
+std::thread_local! {
+    /// Read holds of the calling thread, per [`ParkingLotRwLock`] (by address).
+    static READ_HOLDS: std::cell::RefCell<Vec<(usize, u32)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `parking_lot`'s raw readers-writer lock as an RwLock. `lock_api` requires an unlock to
+/// happen in a context (thread) that holds the lock, so the adapter counts the read holds of
+/// each thread and remembers the writing thread, and refuses a release by any other thread
+/// with [`Error::NotHeld`]: a declared deviation from RWLOCK-06. `parking_lot` prefers
+/// writers as twinsync does (a waiting writer holds new readers back). `readers()` is the
+/// adapter's own count of holds (`lock_api` has no such query).
+///
+/// ```
+/// use twinsync::RwLockApi;
+/// use twinsync_conformance::adapters::ParkingLotRwLock;
+///
+/// let l = ParkingLotRwLock::default();
+/// let r = l.read();
+/// assert_eq!(l.readers(), 1);
+/// assert!(l.try_write().is_none());
+/// drop(r);
+/// assert!(l.try_write().is_some());
+/// ```
+pub struct ParkingLotRwLock {
+    raw: parking_lot::RawRwLock,
+    /// Id of the writing thread (0: none). Written only by the holder.
+    writer: AtomicU64,
+    /// Read holds (updated after acquiring and before releasing).
+    readers: std::sync::atomic::AtomicU32,
+}
+
+impl Default for ParkingLotRwLock {
+    fn default() -> Self {
+        ParkingLotRwLock {
+            raw: parking_lot::RawRwLock::INIT,
+            writer: AtomicU64::new(0),
+            readers: std::sync::atomic::AtomicU32::new(0),
+        }
+    }
+}
+
+impl std::fmt::Debug for ParkingLotRwLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParkingLotRwLock")
+            .field("readers", &self.readers())
+            .field("write_locked", &self.write_locked())
+            .finish()
+    }
+}
+
+impl ParkingLotRwLock {
+    fn key(&self) -> usize {
+        std::ptr::from_ref(self) as usize
+    }
+
+    /// Records a read hold of the calling thread; returns true.
+    fn took_read(&self) -> bool {
+        let key = self.key();
+        READ_HOLDS.with(|h| {
+            let mut h = h.borrow_mut();
+            match h.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, n)) => *n += 1,
+                None => h.push((key, 1)),
+            }
+        });
+        self.readers.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+
+    /// Removes one read hold of the calling thread, if it has one.
+    fn drop_read(&self) -> bool {
+        let key = self.key();
+        READ_HOLDS.with(|h| {
+            let mut h = h.borrow_mut();
+            let Some(i) = h.iter().position(|(k, _)| *k == key) else {
+                return false;
+            };
+            h[i].1 -= 1;
+            if h[i].1 == 0 {
+                h.swap_remove(i);
+            }
+            true
+        })
+    }
+
+    fn took_write(&self) -> bool {
+        self.writer.store(me(), Ordering::Relaxed);
+        true
+    }
+}
+
+impl Drop for ParkingLotRwLock {
+    /// Forgets the dropping thread's holds, so that a lock made later at the same address
+    /// does not inherit them (other threads' entries die with their threads: the drivers'
+    /// workers end before the subject is dropped).
+    fn drop(&mut self) {
+        let key = self.key();
+        let _ = READ_HOLDS.try_with(|h| h.borrow_mut().retain(|(k, _)| *k != key));
+    }
+}
+
+impl RwLockApi for ParkingLotRwLock {
+    fn acquire_read(&self) {
+        self.raw.lock_shared();
+        self.took_read();
+    }
+
+    fn try_acquire_read(&self) -> bool {
+        self.raw.try_lock_shared() && self.took_read()
+    }
+
+    fn acquire_read_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+        check_timeout(timeout)?;
+        Ok(self.raw.try_lock_shared_for(timeout) && self.took_read())
+    }
+
+    fn release_read(&self) -> Result<(), Error> {
+        if !self.drop_read() {
+            return Err(Error::NotHeld);
+        }
+        self.readers.fetch_sub(1, Ordering::Relaxed);
+        // SAFETY: the calling thread holds a shared lock: it recorded one when it acquired
+        // it (in its thread-local count) and has not released it since.
+        unsafe { self.raw.unlock_shared() };
+        Ok(())
+    }
+
+    fn acquire_write(&self) {
+        self.raw.lock_exclusive();
+        self.took_write();
+    }
+
+    fn try_acquire_write(&self) -> bool {
+        self.raw.try_lock_exclusive() && self.took_write()
+    }
+
+    fn acquire_write_timeout(&self, timeout: Duration) -> Result<bool, Error> {
+        check_timeout(timeout)?;
+        Ok(self.raw.try_lock_exclusive_for(timeout) && self.took_write())
+    }
+
+    fn release_write(&self) -> Result<(), Error> {
+        if self.writer.load(Ordering::Relaxed) != me() {
+            return Err(Error::NotHeld);
+        }
+        self.writer.store(0, Ordering::Relaxed);
+        // SAFETY: the exclusive lock is held, by this thread: `writer` holds the id of the
+        // thread that took it (written after locking, cleared before unlocking, only by the
+        // holder).
+        unsafe { self.raw.unlock_exclusive() };
+        Ok(())
+    }
+
+    fn readers(&self) -> u32 {
+        self.readers.load(Ordering::Relaxed)
+    }
+
+    /// The adapter's own flag: `is_locked_exclusive` is also true while a writer waits.
+    fn write_locked(&self) -> bool {
+        self.writer.load(Ordering::Relaxed) != 0
+    }
+}
+
+impl Testable for ParkingLotRwLock {
+    type Family = RwLockFamily;
+    const NAME: &'static str = "parking_lot::RawRwLock";
+    const VERSION: &'static str = "parking_lot";
+    const DEVIATIONS: &'static [Deviation] = &[Deviation {
+        clause: "RWLOCK-06",
+        reason: "lock_api requires the unlocking thread to hold the lock (GuardNoSend), so \
+                 the adapter refuses a release by another thread",
+    }];
+    fn make() -> Result<Self, Error> {
+        Ok(ParkingLotRwLock::default())
     }
 }

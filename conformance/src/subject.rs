@@ -179,8 +179,11 @@ pub fn builtin() -> Vec<Subject> {
     return vec![
         Subject::local::<twinsync::thread::Lock>(),
         Subject::shared::<twinsync::process::Lock>(),
+        Subject::local::<twinsync::thread::RwLock>(),
+        Subject::shared::<twinsync::process::RwLock>(),
         Subject::local::<crate::adapters::StdLock>(),
         Subject::local::<crate::adapters::ParkingLotLock>(),
+        Subject::local::<crate::adapters::ParkingLotRwLock>(),
         Subject::shared::<ForgetfulWake>(),
         Subject::shared::<SplitAcquire>(),
         Subject::shared::<LaxRelease>(),
@@ -206,10 +209,14 @@ pub fn builtin() -> Vec<Subject> {
         Subject::shared::<SemSplitAcquire>(),
         Subject::shared::<LaxBound>(),
         Subject::shared::<SplitRelease>(),
+        Subject::shared::<crate::controls::WakeOneReader>(),
+        Subject::shared::<crate::controls::SplitReadAcquire>(),
+        Subject::shared::<crate::controls::LaxReadRelease>(),
     ];
     #[cfg(any(twinsync_loom, twinsync_shuttle))]
     return vec![
         Subject::local::<twinsync::thread::Lock>(),
+        Subject::local::<twinsync::thread::RwLock>(),
         Subject::local::<ForgetfulWake>(),
         Subject::local::<SplitAcquire>(),
         Subject::local::<LaxRelease>(),
@@ -231,6 +238,9 @@ pub fn builtin() -> Vec<Subject> {
         Subject::local::<SemSplitAcquire>(),
         Subject::local::<LaxBound>(),
         Subject::local::<SplitRelease>(),
+        Subject::local::<crate::controls::WakeOneReader>(),
+        Subject::local::<crate::controls::SplitReadAcquire>(),
+        Subject::local::<crate::controls::LaxReadRelease>(),
     ];
 }
 

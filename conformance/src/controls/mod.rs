@@ -11,11 +11,13 @@
 pub mod barrier;
 pub mod lock;
 pub mod rlock;
+pub mod rwlock;
 pub mod semaphore;
 
 pub use barrier::{EarlyTrip, LateSeq, NoGenerations, WakeOneTrip};
 pub use lock::{ForgetfulWake, LaxRelease, RelaxedRelease, SplitAcquire};
 pub use rlock::{CountlessRelease, ForeignRelease, SilentLastRelease};
+pub use rwlock::{LaxReadRelease, SplitReadAcquire, WakeOneReader};
 pub use semaphore::{LaxBound, SemSplitAcquire, SplitRelease, WakeOne};
 
 use twinsync::sync::futex::Scope;

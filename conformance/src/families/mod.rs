@@ -4,6 +4,7 @@
 mod barrier;
 mod lock;
 mod rlock;
+mod rwlock;
 mod semaphore;
 
 pub use barrier::{
@@ -12,4 +13,5 @@ pub use barrier::{
 };
 pub use lock::LockFamily;
 pub use rlock::RLockFamily;
+pub use rwlock::RwLockFamily;
 pub use semaphore::{BoundedSemaphoreFamily, SemFamily, SemaphoreFamily};

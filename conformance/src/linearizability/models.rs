@@ -1,4 +1,4 @@
-//! Sequential models for the linearizability checker: Lock, Semaphore, bounded Queue.
+//! Sequential models for the linearizability checker: Lock, Semaphore, bounded Queue, RwLock.
 //!
 //! Blocking operations are refused where they would block; timed and non-blocking ones
 //! report failure there, so a history in which a `try_acquire` failed is explained only by
@@ -142,6 +142,52 @@ impl<const CAP: usize> Model for QueueSpec<CAP> {
                 let v = q2.pop_front()?;
                 Some((QueueRes::Got(v), q2))
             }
+        }
+    }
+}
+
+/// RwLock operations. Every result is a `bool`: acquired / released without error.
+///
+/// The model has no notion of a *waiting* writer, so it is meant for histories whose writers
+/// only use `try_acquire_write` (a writer that never waits never holds readers back): then a
+/// reader's try or timed form fails only while a writer holds the lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RwOp {
+    /// Blocking read acquire (`true` when it returns).
+    AcquireRead,
+    /// Non-blocking or timed read acquire: `false` only while a writer holds the lock.
+    TryRead,
+    /// `release_read`: `true` if some read hold existed, `false` (NotHeld) otherwise.
+    ReleaseRead,
+    /// Non-blocking write acquire: `false` while anybody holds the lock.
+    TryWrite,
+    /// `release_write`: `true` if write-locked, `false` (NotHeld) otherwise.
+    ReleaseWrite,
+}
+
+/// The RwLock model: (read holds, write-locked).
+#[derive(Clone, Copy, Debug)]
+pub struct RwSpec;
+
+impl Model for RwSpec {
+    type State = (u32, bool);
+    type Op = RwOp;
+    type Res = bool;
+
+    fn init() -> (u32, bool) {
+        (0, false)
+    }
+
+    fn step(&(readers, writer): &(u32, bool), op: &RwOp) -> Option<(bool, (u32, bool))> {
+        match op {
+            RwOp::AcquireRead if writer => None,
+            RwOp::TryRead if writer => Some((false, (readers, writer))),
+            RwOp::AcquireRead | RwOp::TryRead => Some((true, (readers + 1, false))),
+            RwOp::ReleaseRead if readers > 0 => Some((true, (readers - 1, writer))),
+            RwOp::ReleaseRead => Some((false, (readers, writer))),
+            RwOp::TryWrite if readers == 0 && !writer => Some((true, (0, true))),
+            RwOp::TryWrite => Some((false, (readers, writer))),
+            RwOp::ReleaseWrite => Some((writer, (readers, false))),
         }
     }
 }

@@ -217,3 +217,31 @@ fn objects_are_checked_separately() {
         Err(("a", Outcome::Violation(_)))
     ));
 }
+
+#[test]
+fn rwlock_model_readers_share_and_writers_exclude() {
+    use super::models::{RwOp, RwSpec};
+    type E = Entry<RwOp, bool>;
+    // Two overlapping readers: fine.
+    let h: Vec<E> = vec![
+        Entry::done(0, 0, 10, RwOp::AcquireRead, true),
+        Entry::done(1, 5, 15, RwOp::TryRead, true),
+    ];
+    assert!(lin::<RwSpec>(&h));
+    // A writer that got in while a reader held the lock (never released): a violation.
+    let h: Vec<E> = vec![
+        Entry::done(0, 0, 10, RwOp::AcquireRead, true),
+        Entry::done(1, 20, 30, RwOp::TryWrite, true),
+    ];
+    assert!(!lin::<RwSpec>(&h));
+    // A failed try_read needs a writer at some instant.
+    let h: Vec<E> = vec![Entry::done(0, 0, 10, RwOp::TryRead, false)];
+    assert!(!lin::<RwSpec>(&h));
+    let h: Vec<E> = vec![
+        Entry::done(0, 0, 10, RwOp::TryWrite, true),
+        Entry::done(1, 5, 20, RwOp::TryRead, false),
+        Entry::done(0, 12, 14, RwOp::ReleaseWrite, true),
+        Entry::done(1, 30, 40, RwOp::ReleaseRead, false),
+    ];
+    assert!(lin::<RwSpec>(&h));
+}

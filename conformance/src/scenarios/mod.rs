@@ -10,6 +10,7 @@
 pub mod barrier;
 pub mod lock;
 pub mod rlock;
+pub mod rwlock;
 pub mod semaphore;
 
 use std::time::Duration;
