@@ -197,6 +197,8 @@ pub fn builtin() -> Vec<Subject> {
         Subject::shared::<CountlessRelease>(),
         Subject::shared::<ForeignRelease>(),
         Subject::shared::<SilentLastRelease>(),
+        Subject::local::<twinsync::thread::Queue<u64>>(),
+        Subject::shared::<twinsync::process::Queue<u64>>(),
     ];
     #[cfg(any(twinsync_loom, twinsync_shuttle))]
     return vec![
@@ -216,6 +218,7 @@ pub fn builtin() -> Vec<Subject> {
         Subject::local::<CountlessRelease>(),
         Subject::local::<ForeignRelease>(),
         Subject::local::<SilentLastRelease>(),
+        Subject::local::<twinsync::thread::Queue<u64>>(),
     ];
 }
 

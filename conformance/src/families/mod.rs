@@ -3,6 +3,7 @@
 
 mod barrier;
 mod lock;
+mod queue;
 mod rlock;
 
 pub use barrier::{
@@ -10,4 +11,5 @@ pub use barrier::{
     FAIL_NONE, FAIL_PANIC, FLAW_ARRIVED, FLAW_RELEASED,
 };
 pub use lock::LockFamily;
+pub use queue::QueueFamily;
 pub use rlock::RLockFamily;

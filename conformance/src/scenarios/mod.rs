@@ -9,6 +9,7 @@
 
 pub mod barrier;
 pub mod lock;
+pub mod queue;
 pub mod rlock;
 
 use std::time::Duration;
