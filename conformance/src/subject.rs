@@ -199,6 +199,9 @@ pub fn builtin() -> Vec<Subject> {
         Subject::shared::<SilentLastRelease>(),
         Subject::local::<twinsync::thread::Queue<u64>>(),
         Subject::shared::<twinsync::process::Queue<u64>>(),
+        Subject::shared::<crate::controls::SilentPut>(),
+        Subject::shared::<crate::controls::DeafClose>(),
+        Subject::shared::<crate::controls::SixWrap>(),
     ];
     #[cfg(any(twinsync_loom, twinsync_shuttle))]
     return vec![
@@ -219,6 +222,9 @@ pub fn builtin() -> Vec<Subject> {
         Subject::local::<ForeignRelease>(),
         Subject::local::<SilentLastRelease>(),
         Subject::local::<twinsync::thread::Queue<u64>>(),
+        Subject::local::<crate::controls::SilentPut>(),
+        Subject::local::<crate::controls::DeafClose>(),
+        Subject::local::<crate::controls::SixWrap>(),
     ];
 }
 

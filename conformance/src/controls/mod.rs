@@ -10,10 +10,12 @@
 
 pub mod barrier;
 pub mod lock;
+pub mod queue;
 pub mod rlock;
 
 pub use barrier::{EarlyTrip, LateSeq, NoGenerations, WakeOneTrip};
 pub use lock::{ForgetfulWake, LaxRelease, RelaxedRelease, SplitAcquire};
+pub use queue::{DeafClose, SilentPut, SixWrap};
 pub use rlock::{CountlessRelease, ForeignRelease, SilentLastRelease};
 
 use twinsync::sync::futex::Scope;

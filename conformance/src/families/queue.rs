@@ -18,6 +18,7 @@ pub struct QueueFamily;
 
 /// The largest encoded item the process Queue subject accepts: every item the scenarios put
 /// encodes (postcard varint) in at most 9 bytes, `u64::MAX` in 10 (QUEUE-13).
+#[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
 pub const MAX_MESSAGE: usize = 9;
 
 impl<Q: QueueSubject + Send + Sync + 'static> Family<Q> for QueueFamily {
