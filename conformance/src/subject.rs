@@ -202,6 +202,10 @@ pub fn builtin() -> Vec<Subject> {
         Subject::shared::<crate::controls::SilentPut>(),
         Subject::shared::<crate::controls::DeafClose>(),
         Subject::shared::<crate::controls::SixWrap>(),
+        Subject::local::<crate::families::Pipes<twinsync::thread::Connection<Vec<u8>>>>(),
+        Subject::local::<crate::families::Pipes<twinsync::process::Connection<Vec<u8>>>>(),
+        Subject::local::<crate::controls::DropEmpty>(),
+        Subject::local::<crate::controls::ConsumingPoll>(),
     ];
     #[cfg(any(twinsync_loom, twinsync_shuttle))]
     return vec![
@@ -225,6 +229,9 @@ pub fn builtin() -> Vec<Subject> {
         Subject::local::<crate::controls::SilentPut>(),
         Subject::local::<crate::controls::DeafClose>(),
         Subject::local::<crate::controls::SixWrap>(),
+        Subject::local::<crate::families::Pipes<twinsync::thread::Connection<Vec<u8>>>>(),
+        Subject::local::<crate::controls::DropEmpty>(),
+        Subject::local::<crate::controls::ConsumingPoll>(),
     ];
 }
 

@@ -3,6 +3,7 @@
 
 mod barrier;
 mod lock;
+mod pipe;
 mod queue;
 mod rlock;
 
@@ -11,5 +12,6 @@ pub use barrier::{
     FAIL_NONE, FAIL_PANIC, FLAW_ARRIVED, FLAW_RELEASED,
 };
 pub use lock::LockFamily;
+pub use pipe::{PipeFamily, Pipes};
 pub use queue::QueueFamily;
 pub use rlock::RLockFamily;

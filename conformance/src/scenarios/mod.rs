@@ -9,6 +9,7 @@
 
 pub mod barrier;
 pub mod lock;
+pub mod pipe;
 pub mod queue;
 pub mod rlock;
 
