@@ -237,13 +237,13 @@ macro_rules! rwlock_conformance_tests {
     };
 }
 
-/// Expands into a module `$module` with one `#[test]` per Queue clause (QUEUE-01..QUEUE-17),
+/// Expands into a module `$module` with one `#[test]` per Queue clause (QUEUE-01..QUEUE-18),
 /// run against `$ty` (proptest and threads; add `shared` for the real-process driver too,
 /// which also needs [`register_subject!`](crate::register_subject)).
 #[macro_export]
 macro_rules! queue_conformance_tests {
     ($module:ident, $ty:ty $(, $shared:ident)?) => {
-        $crate::__clause_tests!($module, $ty, [$($shared)?], [queue_01 "QUEUE-01", queue_02 "QUEUE-02", queue_03 "QUEUE-03", queue_04 "QUEUE-04", queue_05 "QUEUE-05", queue_06 "QUEUE-06", queue_07 "QUEUE-07", queue_08 "QUEUE-08", queue_09 "QUEUE-09", queue_10 "QUEUE-10", queue_11 "QUEUE-11", queue_12 "QUEUE-12", queue_13 "QUEUE-13", queue_14 "QUEUE-14", queue_15 "QUEUE-15", queue_16 "QUEUE-16", queue_17 "QUEUE-17"]);
+        $crate::__clause_tests!($module, $ty, [$($shared)?], [queue_01 "QUEUE-01", queue_02 "QUEUE-02", queue_03 "QUEUE-03", queue_04 "QUEUE-04", queue_05 "QUEUE-05", queue_06 "QUEUE-06", queue_07 "QUEUE-07", queue_08 "QUEUE-08", queue_09 "QUEUE-09", queue_10 "QUEUE-10", queue_11 "QUEUE-11", queue_12 "QUEUE-12", queue_13 "QUEUE-13", queue_14 "QUEUE-14", queue_15 "QUEUE-15", queue_16 "QUEUE-16", queue_17 "QUEUE-17", queue_18 "QUEUE-18"]);
     };
 }
 

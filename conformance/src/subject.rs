@@ -212,6 +212,15 @@ pub fn builtin() -> Vec<Subject> {
         Subject::shared::<crate::controls::WakeOneReader>(),
         Subject::shared::<crate::controls::SplitReadAcquire>(),
         Subject::shared::<crate::controls::LaxReadRelease>(),
+        Subject::local::<twinsync::thread::Queue<u64>>(),
+        Subject::shared::<twinsync::process::Queue<u64>>(),
+        Subject::shared::<crate::controls::SilentPut>(),
+        Subject::shared::<crate::controls::DeafClose>(),
+        Subject::shared::<crate::controls::SixWrap>(),
+        Subject::local::<crate::families::Pipes<twinsync::thread::Connection<Vec<u8>>>>(),
+        Subject::local::<crate::families::Pipes<twinsync::process::Connection<Vec<u8>>>>(),
+        Subject::local::<crate::controls::DropEmpty>(),
+        Subject::local::<crate::controls::ConsumingPoll>(),
     ];
     #[cfg(any(twinsync_loom, twinsync_shuttle))]
     return vec![
@@ -241,6 +250,13 @@ pub fn builtin() -> Vec<Subject> {
         Subject::local::<crate::controls::WakeOneReader>(),
         Subject::local::<crate::controls::SplitReadAcquire>(),
         Subject::local::<crate::controls::LaxReadRelease>(),
+        Subject::local::<twinsync::thread::Queue<u64>>(),
+        Subject::local::<crate::controls::SilentPut>(),
+        Subject::local::<crate::controls::DeafClose>(),
+        Subject::local::<crate::controls::SixWrap>(),
+        Subject::local::<crate::families::Pipes<twinsync::thread::Connection<Vec<u8>>>>(),
+        Subject::local::<crate::controls::DropEmpty>(),
+        Subject::local::<crate::controls::ConsumingPoll>(),
     ];
 }
 

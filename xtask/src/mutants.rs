@@ -46,6 +46,7 @@ const BARRIERS: &[&str] = &["thread::Barrier", "process::Barrier"];
 const RWLOCKS: &[&str] = &["thread::RwLock", "process::RwLock"];
 const EVENTS: &[&str] = &["thread::Event", "process::Event"];
 const CONDITIONS: &[&str] = &["thread::Condition", "process::Condition"];
+const QUEUES: &[&str] = &["thread::Queue", "process::Queue"];
 
 /// The catalog.
 pub const MUTANTS: &[Mutant] = &[
@@ -221,6 +222,18 @@ pub const MUTANTS: &[Mutant] = &[
         subjects: CONDITIONS,
         family: "COND-",
         what: "notify_all (or a notify of a whole group) wakes one waiter",
+    },
+    Mutant {
+        name: "queue.missing_wake",
+        subjects: QUEUES,
+        family: "QUEUE-",
+        what: "a put never wakes a getter asleep on an empty queue (lost wake-up)",
+    },
+    Mutant {
+        name: "queue.close_no_wake",
+        subjects: QUEUES,
+        family: "QUEUE-",
+        what: "close never wakes getters asleep on an empty queue",
     },
 ];
 

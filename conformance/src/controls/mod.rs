@@ -10,12 +10,16 @@
 
 pub mod barrier;
 pub mod lock;
+pub mod pipe;
+pub mod queue;
 pub mod rlock;
 pub mod rwlock;
 pub mod semaphore;
 
 pub use barrier::{EarlyTrip, LateSeq, NoGenerations, WakeOneTrip};
 pub use lock::{ForgetfulWake, LaxRelease, RelaxedRelease, SplitAcquire};
+pub use pipe::{ConsumingPoll, DropEmpty};
+pub use queue::{DeafClose, SilentPut, SixWrap};
 pub use rlock::{CountlessRelease, ForeignRelease, SilentLastRelease};
 pub use rwlock::{LaxReadRelease, SplitReadAcquire, WakeOneReader};
 pub use semaphore::{LaxBound, SemSplitAcquire, SplitRelease, WakeOne};

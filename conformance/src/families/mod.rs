@@ -3,6 +3,8 @@
 
 mod barrier;
 mod lock;
+mod pipe;
+mod queue;
 mod rlock;
 mod rwlock;
 mod semaphore;
@@ -12,6 +14,8 @@ pub use barrier::{
     FAIL_NONE, FAIL_PANIC, FLAW_ARRIVED, FLAW_RELEASED,
 };
 pub use lock::LockFamily;
+pub use pipe::{PipeFamily, Pipes};
+pub use queue::QueueFamily;
 pub use rlock::RLockFamily;
 pub use rwlock::RwLockFamily;
 pub use semaphore::{BoundedSemaphoreFamily, SemFamily, SemaphoreFamily};

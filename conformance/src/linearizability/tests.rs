@@ -150,40 +150,6 @@ fn violations_are_cut_to_the_shortest_failing_prefix() {
     assert!(text.contains("earlier operations"), "{text}");
 }
 
-/// A linearizable history by construction: operations run on the model in order, each given
-/// a call before and a return after its linearization instant, overlapping its neighbours.
-pub(crate) fn generated<M: Model>(
-    ops: impl Iterator<Item = M::Op>,
-    clients: u32,
-    seed: u64,
-) -> Vec<Entry<M::Op, M::Res>> {
-    let mut rng = seed | 1;
-    let mut next = || {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng
-    };
-    let mut state = M::init();
-    let mut h = Vec::new();
-    for (i, op) in ops.enumerate() {
-        let Some((res, s2)) = M::step(&state, &op) else {
-            continue;
-        };
-        state = s2;
-        let t = 1_000 + i as u64 * 10;
-        let (a, b) = (next() % 25, next() % 25);
-        h.push(Entry::done(
-            (next() % u64::from(clients)) as u32,
-            t - a,
-            t + b,
-            op,
-            res,
-        ));
-    }
-    h
-}
-
 #[test]
 fn generated_histories_are_linearizable() {
     let lock_ops = (0..2_000).map(|i| match i % 3 {
@@ -191,13 +157,13 @@ fn generated_histories_are_linearizable() {
         1 => LockOp::Release,
         _ => LockOp::AcquireTimeout,
     });
-    let h = generated::<LockSpec>(lock_ops, 4, 7);
+    let h = super::generated::<LockSpec>(lock_ops, 4, 7);
     assert!(lin::<LockSpec>(&h));
     let q_ops = (0..2_000u64).map(|i| match i % 4 {
         0 | 1 => QueueOp::TryPut(i),
         _ => QueueOp::TryGet,
     });
-    let h = generated::<QueueSpec<4>>(q_ops, 4, 9);
+    let h = super::generated::<QueueSpec<4>>(q_ops, 4, 9);
     assert!(lin::<QueueSpec<4>>(&h));
 }
 

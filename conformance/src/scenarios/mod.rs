@@ -9,6 +9,8 @@
 
 pub mod barrier;
 pub mod lock;
+pub mod pipe;
+pub mod queue;
 pub mod rlock;
 pub mod rwlock;
 pub mod semaphore;

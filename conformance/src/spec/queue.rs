@@ -142,6 +142,13 @@ pub const CLAUSES: &[Clause] = &[
              get(timeout) may raise Empty, and an unpicklable item is only logged",
         ),
     },
+    Clause {
+        id: "QUEUE-18",
+        text: "linearizable: every concurrent history of puts and gets (all forms, Full and \
+               Empty answers included) is equivalent to some sequential run of a FIFO queue of \
+               its capacity that respects the real-time order of the operations",
+        python: Python::Same,
+    },
 ];
 
 /// One operation of the sequential model. Items are `u32`.

@@ -52,6 +52,7 @@ pub use super::signal::Patience;
 use super::signal::{Signal, Step};
 use crate::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering::*};
 use crate::sync::futex::Scope;
+use crate::sync::mutant;
 use crate::Error;
 
 /// The largest capacity: keeps at least four laps in a position word.
@@ -147,15 +148,20 @@ impl QueueState {
         self.fault = fault;
     }
 
+    /// Whether the deliberate bug `fault` is on: selected by [`set_fault`](Self::set_fault)
+    /// (checker builds), or as a mutant of `cargo xtask mutants` (feature `mutants`).
     #[inline(always)]
     fn faulty(&self, fault: Fault) -> bool {
+        // MUTANTS: the same two bugs, switched on by name for the whole process.
+        let mutated = match fault {
+            Fault::PutForgetsWake => mutant::active("queue.missing_wake"),
+            Fault::CloseForgetsWake => mutant::active("queue.close_no_wake"),
+            Fault::None => false,
+        };
         #[cfg(any(twinsync_loom, twinsync_shuttle))]
-        return self.fault == fault;
+        return mutated || self.fault == fault;
         #[cfg(not(any(twinsync_loom, twinsync_shuttle)))]
-        {
-            let _ = fault;
-            false
-        }
+        mutated
     }
 
     /// Sets every stamp to "free for this lap". `stamps` must have `capacity` elements.
