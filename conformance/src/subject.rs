@@ -183,6 +183,16 @@ pub fn builtin() -> Vec<Subject> {
         Subject::shared::<SplitAcquire>(),
         Subject::shared::<LaxRelease>(),
         Subject::shared::<RelaxedRelease>(),
+        Subject::local::<twinsync::thread::Condition>(),
+        Subject::shared::<twinsync::process::Condition>(),
+        Subject::local::<twinsync::thread::Condition<twinsync::thread::Lock>>(),
+        Subject::shared::<twinsync::process::Condition<twinsync::process::Lock>>(),
+        Subject::shared::<crate::controls::NotifyAllWakesOne>(),
+        Subject::shared::<crate::controls::TimeoutAbsorbs>(),
+        Subject::local::<twinsync::thread::Event>(),
+        Subject::shared::<twinsync::process::Event>(),
+        Subject::shared::<crate::controls::SetWakesOne>(),
+        Subject::shared::<crate::controls::FlagOnlyWaiters>(),
     ];
     #[cfg(any(twinsync_loom, twinsync_shuttle))]
     return vec![
@@ -191,6 +201,13 @@ pub fn builtin() -> Vec<Subject> {
         Subject::local::<SplitAcquire>(),
         Subject::local::<LaxRelease>(),
         Subject::local::<RelaxedRelease>(),
+        Subject::local::<twinsync::thread::Condition>(),
+        Subject::local::<twinsync::thread::Condition<twinsync::thread::Lock>>(),
+        Subject::local::<crate::controls::NotifyAllWakesOne>(),
+        Subject::local::<crate::controls::TimeoutAbsorbs>(),
+        Subject::local::<twinsync::thread::Event>(),
+        Subject::local::<crate::controls::SetWakesOne>(),
+        Subject::local::<crate::controls::FlagOnlyWaiters>(),
     ];
 }
 

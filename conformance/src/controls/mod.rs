@@ -8,8 +8,12 @@
 //! places it in shared memory). Its [`Control`](crate::subject::Control) says which clauses
 //! must fail for it to count as rejected.
 
+pub mod condition;
+pub mod event;
 pub mod lock;
 
+pub use condition::{NotifyAllWakesOne, TimeoutAbsorbs};
+pub use event::{FlagOnlyWaiters, SetWakesOne};
 pub use lock::{ForgetfulWake, LaxRelease, RelaxedRelease, SplitAcquire};
 
 use twinsync::sync::futex::Scope;

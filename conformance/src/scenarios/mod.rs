@@ -7,6 +7,8 @@
 //! shared memory). The bodies use `twinsync::sync` atomics, so the same code is explored by
 //! loom and shuttle.
 
+pub mod condition;
+pub mod event;
 pub mod lock;
 
 use std::time::Duration;
