@@ -22,11 +22,10 @@
 use std::time::Duration;
 
 use twinsync::sync::atomic::Ordering::*;
+use twinsync::sync::futex::{self, Scope};
 use twinsync::{ConditionApi, ConditionLock, Error};
 
-use super::{
-    spin_until, wait_until_blocked, worker_id, yield_now, Checks, Params, Scratch, HAS_CLOCK,
-};
+use super::{spin_until, wait_until_blocked, worker_id, Checks, Params, Scratch, HAS_CLOCK};
 use crate::family::{no_finish, Scenario, ScenarioInfo};
 use crate::spec::condition::{apply, CondModel, CondOp, CondResult};
 use crate::spec::lock::GuardForm;
@@ -142,6 +141,10 @@ pub fn scenarios<S: ConditionApi>() -> Vec<Scenario<S>> {
         Scenario {
             info: ScenarioInfo {
                 repeat: true,
+                not_for_loom: Some(
+                    "three threads racing a timed wait exceed loom's budget; under loom, \
+                     late_waiter catches a waiter that takes another's notification",
+                ),
                 ..info(
                     TIMEOUT_RACE,
                     &["COND-08", "COND-05", "COND-03"],
@@ -160,16 +163,12 @@ pub fn scenarios<S: ConditionApi>() -> Vec<Scenario<S>> {
     ]
 }
 
-/// Takes the lock once `ready` holds (checked with the lock held); returns holding it.
-fn enter_when<S: ConditionApi + ?Sized>(s: &S, mut ready: impl FnMut() -> bool) {
-    loop {
-        s.acquire();
-        if ready() {
-            return;
-        }
-        let _ = s.release();
-        yield_now();
-    }
+/// Takes the lock once `ready` holds. The flags `ready` reads are raised by waiters while
+/// they hold the lock, just before they wait: a worker that sees them and then gets the lock
+/// knows those waiters are inside `wait` (they released the lock there and nowhere else).
+fn enter_after<S: ConditionApi + ?Sized>(s: &S, ready: impl FnMut() -> bool) {
+    spin_until(ready);
+    s.acquire();
 }
 
 fn ok(c: &mut Checks, clause: &'static str, r: Result<(), Error>, what: &str) {
@@ -210,6 +209,14 @@ fn ops(short: Duration) -> Vec<CondOp> {
     v
 }
 
+/// Whether `op` is a `wait_for` that must wait out a non-zero timeout: without a clock its
+/// timed waits expire at once but its deadline does not, so it calls the predicate more often
+/// than the model says (checked where there is a clock).
+fn waits_out(m: &CondModel, op: CondOp) -> bool {
+    matches!(op, CondOp::WaitFor { true_on_call, timeout: Some(d) }
+        if m.depth > 0 && true_on_call != 1 && !d.is_zero() && d <= twinsync::TIMEOUT_MAX)
+}
+
 /// Walks [`ops`] at each depth (0..=2 over an RLock, 0..=1 over a Lock), restoring the depth
 /// after every operation, and compares every result with the model's.
 fn sequential<S: ConditionApi + ?Sized>(s: &S, p: &Params, c: &mut Checks) {
@@ -222,7 +229,7 @@ fn sequential<S: ConditionApi + ?Sized>(s: &S, p: &Params, c: &mut Checks) {
     let max_depth = if m.reentrant { 2 } else { 1 };
     for depth in 0..=max_depth {
         for op in ops(short) {
-            if !m.enabled(op) {
+            if !m.enabled(op) || (!HAS_CLOCK && waits_out(&m, op)) {
                 continue;
             }
             let clause = m.clause(op);
@@ -309,18 +316,23 @@ fn wait_releases<S: ConditionApi + ?Sized>(
     }
 }
 
-/// A waiter: registers under the lock, waits, counts itself woken under the lock.
+/// A waiter: registers under the lock, waits, and (if `count`) counts itself woken under the
+/// lock. Under a checker it publishes no id ([`wait_until_blocked`] needs none there): every
+/// atomic access is a scheduling point the checker must explore.
 fn waiter<S: ConditionApi + ?Sized>(
     s: &S,
     sc: &Scratch,
     me: usize,
-    timed: bool,
+    (timed, count): (bool, bool),
     clause: &'static str,
     c: &mut Checks,
 ) {
     s.acquire();
-    sc.ids[me].store(worker_id(), Relaxed);
+    if HAS_CLOCK {
+        sc.ids[me].store(worker_id(), Relaxed);
+    }
     sc.ready.fetch_add(1, Release);
+    futex::wake_all(&sc.ready, Scope::Shared);
     let r = if timed {
         s.wait_timeout(Duration::from_secs(60))
     } else {
@@ -329,14 +341,32 @@ fn waiter<S: ConditionApi + ?Sized>(
     c.check(clause, matches!(r, Ok(true)), || {
         format!("waiter {me}: wait returned {r:?}")
     });
-    sc.slots[WOKEN].fetch_add(1, Relaxed);
-    sc.slots[WOKEN_MASK].fetch_or(1 << me, Release);
+    if count {
+        sc.slots[WOKEN].fetch_add(1, Relaxed);
+        sc.slots[WOKEN_MASK].fetch_or(1 << me, Release);
+    }
     ok(c, "COND-01", s.release(), "waiter's release");
 }
 
-/// Holding the lock once every waiter has registered, waits (best effort) until the waiters
-/// not yet woken sleep in the kernel.
+/// Blocks until `k` waiters have registered (each wakes this futex after counting itself).
+/// Blocking, not spinning: under loom a spin loop multiplies the interleavings to explore.
+/// `Scope::Shared` works on private and shared memory alike (the scratch is either).
+fn until_registered(sc: &Scratch, k: usize) {
+    loop {
+        let n = sc.ready.load(Acquire);
+        if n as usize >= k {
+            return;
+        }
+        futex::wait(&sc.ready, n, None, Scope::Shared);
+    }
+}
+
+/// Waits (best effort) until the waiters not yet woken sleep in the kernel (real drivers
+/// only: under a checker [`wait_until_blocked`] returns at once).
 fn until_asleep(sc: &Scratch, waiters: usize, p: &Params) {
+    if !HAS_CLOCK {
+        return;
+    }
     let woken = sc.slots[WOKEN_MASK].load(Acquire);
     for (i, id) in sc.ids.iter().enumerate().take(waiters + 1).skip(1) {
         if woken & (1 << i) == 0 {
@@ -348,9 +378,10 @@ fn until_asleep(sc: &Scratch, waiters: usize, p: &Params) {
 fn notify_n<S: ConditionApi + ?Sized>(s: &S, sc: &Scratch, me: usize, p: &Params, c: &mut Checks) {
     let k = p.waiters.max(1);
     if me > 0 {
-        return waiter(s, sc, me, false, "COND-09", c);
+        return waiter(s, sc, me, (false, true), "COND-09", c);
     }
-    enter_when(s, || sc.ready.load(Acquire) == k as u32);
+    until_registered(sc, k);
+    s.acquire();
     until_asleep(sc, k, p);
     ok(c, "COND-05", s.notify(0), "notify(0)");
     ok(c, "COND-05", s.notify(k - 1), "notify(waiters - 1)");
@@ -379,25 +410,52 @@ fn notify_all<S: ConditionApi + ?Sized>(
     c: &mut Checks,
 ) {
     let k = p.waiters.max(2);
+    if cfg!(twinsync_loom) {
+        return notify_all_lean(s, sc, me, c);
+    }
     if me > 0 {
-        waiter(s, sc, me, HAS_CLOCK && me % 2 == 0, "COND-06", c);
+        waiter(s, sc, me, (HAS_CLOCK && me % 2 == 0, false), "COND-06", c);
         // The notifier wrote its process id before notifying (under the lock).
-        if sc.slots[PID].load(Acquire) == u64::from(std::process::id()) {
+        if !HAS_CLOCK || sc.slots[PID].load(Acquire) == u64::from(std::process::id()) {
             c.not_checkable("COND-13", "the notifier and the waiters share one process");
         } else {
             c.check("COND-13", true, String::new);
         }
         return;
     }
-    enter_when(s, || sc.ready.load(Acquire) == k as u32);
-    sc.slots[PID].store(u64::from(std::process::id()), Release);
+    until_registered(sc, k);
+    s.acquire();
+    if HAS_CLOCK {
+        sc.slots[PID].store(u64::from(std::process::id()), Release);
+    }
     until_asleep(sc, k, p);
     ok(c, "COND-06", s.notify_all(), "notify_all");
     ok(c, "COND-01", s.release(), "notifier's release");
 }
 
+/// [`NOTIFY_ALL`] for loom, where waiting for the waiters to register (spinning or blocking)
+/// makes the model too large to explore with three threads: the notifier notifies as soon as
+/// it has the lock and raises a flag; a waiter that finds the flag raised does not wait (its
+/// notification is past). Loom explores every order, the one in which both waiters sleep
+/// before the notify included.
+fn notify_all_lean<S: ConditionApi + ?Sized>(s: &S, sc: &Scratch, me: usize, c: &mut Checks) {
+    s.acquire();
+    if me == 0 {
+        sc.step.store(1, Relaxed);
+        ok(c, "COND-06", s.notify_all(), "notify_all");
+    } else if sc.step.load(Relaxed) == 0 {
+        let r = s.wait();
+        ok(c, "COND-06", r, "wait");
+    }
+    ok(c, "COND-01", s.release(), "release");
+    if me > 0 {
+        c.not_checkable("COND-13", "the notifier and the waiters share one process");
+    }
+}
+
 fn wait_for<S: ConditionApi + ?Sized>(s: &S, sc: &Scratch, me: usize, _: &Params, c: &mut Checks) {
-    const TARGET: u64 = 3;
+    // Under loom one round keeps the model small (every extra round multiplies it).
+    const TARGET: u64 = if cfg!(twinsync_loom) { 1 } else { 3 };
     if me == 0 {
         s.acquire();
         let mut unlocked_calls = 0;
@@ -408,7 +466,7 @@ fn wait_for<S: ConditionApi + ?Sized>(s: &S, sc: &Scratch, me: usize, _: &Params
                 if !s.lock().is_mine() {
                     unlocked_calls += 1;
                 }
-                sc.slots[CALLS].fetch_add(1, Relaxed);
+                sc.slots[CALLS].fetch_add(1, Release);
                 sc.slots[VALUE].load(Relaxed) >= TARGET
             },
             timeout,
@@ -432,7 +490,7 @@ fn wait_for<S: ConditionApi + ?Sized>(s: &S, sc: &Scratch, me: usize, _: &Params
         // Raise the value only when the waiter has checked the previous one: it is then in
         // wait (it holds the lock otherwise), so each notify ends one wait.
         for i in 1..=TARGET {
-            enter_when(s, || sc.slots[CALLS].load(Relaxed) == i);
+            enter_after(s, || sc.slots[CALLS].load(Acquire) == i);
             sc.slots[VALUE].store(i, Relaxed);
             ok(c, "COND-04", s.notify(1), "notify(1)");
             ok(c, "COND-01", s.release(), "notifier's release");
@@ -457,8 +515,8 @@ fn timeout_race<S: ConditionApi + ?Sized>(
 ) {
     match me {
         0 => {
-            enter_when(s, || {
-                sc.slots[A_IN].load(Relaxed) == 1 && sc.slots[B_IN].load(Relaxed) == 1
+            enter_after(s, || {
+                sc.slots[A_IN].load(Acquire) == 1 && sc.slots[B_IN].load(Acquire) == 1
             });
             // Both are registered: A is in wait_timeout (maybe timing out right now), B in wait.
             ok(c, "COND-05", s.notify(1), "notify(1)");
@@ -478,7 +536,7 @@ fn timeout_race<S: ConditionApi + ?Sized>(
         }
         1 => {
             s.acquire();
-            sc.slots[A_IN].store(1, Relaxed);
+            sc.slots[A_IN].store(1, Release);
             let r = s.wait_timeout(race_timeout());
             let res = match r {
                 Ok(true) => 2,
@@ -496,7 +554,7 @@ fn timeout_race<S: ConditionApi + ?Sized>(
         }
         _ => {
             s.acquire();
-            sc.slots[B_IN].store(1, Relaxed);
+            sc.slots[B_IN].store(1, Release);
             let r = s.wait();
             sc.slots[WOKEN].fetch_add(1, Relaxed);
             ok(c, "COND-08", r, "B's wait");
@@ -513,9 +571,10 @@ fn late_waiter<S: ConditionApi + ?Sized>(
     c: &mut Checks,
 ) {
     if me > 0 {
-        return waiter(s, sc, me, false, "COND-09", c);
+        return waiter(s, sc, me, (false, true), "COND-09", c);
     }
-    enter_when(s, || sc.ready.load(Acquire) == 1);
+    until_registered(sc, 1);
+    s.acquire();
     until_asleep(sc, 1, p);
     ok(c, "COND-09", s.notify(1), "notify(1)");
     // The notification belongs to the sleeper; the notifier's own wait must not take it.
