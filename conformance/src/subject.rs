@@ -30,6 +30,10 @@ pub enum BugClass {
     LostWakeup,
     /// A memory ordering too weak for the happens-before clause (needs a weak-memory model).
     Ordering,
+    /// A wake-up lost only by a waiter that already sleeps when the wake comes, in a way a
+    /// checker cannot set up through the public API (it cannot tell that a waiter sleeps):
+    /// needs the real drivers' `wait_until_blocked`.
+    SleepingWaiter,
 }
 
 /// Describes a deliberately broken subject (a negative control).

@@ -6,7 +6,7 @@
 //! | control | bug | class | must fail |
 //! |---|---|---|---|
 //! | [`SetWakesOne`] | set wakes one sleeper instead of all | lost wake-up | EVENT-06 |
-//! | [`FlagOnlyWaiters`] | a woken waiter re-checks the flag only, not the generation | lost wake-up | EVENT-07 |
+//! | [`FlagOnlyWaiters`] | a woken waiter re-checks the flag only, not the generation | lost wake-up of a sleeping waiter (real drivers only) | EVENT-07 |
 
 use std::time::Duration;
 
@@ -107,7 +107,7 @@ impl EventWord {
 }
 
 macro_rules! control {
-    ($(#[$doc:meta])* $name:ident, $bug:expr, $text:expr, $expected:expr) => {
+    ($(#[$doc:meta])* $name:ident, $bug:expr, $text:expr, $class:expr, $expected:expr) => {
         $(#[$doc])*
         pub struct $name {
             place: Place<EventWord>,
@@ -160,7 +160,7 @@ macro_rules! control {
             const VERSION: &'static str = "control";
             const CONTROL: Option<Control> = Some(Control {
                 bug: $text,
-                class: BugClass::LostWakeup,
+                class: $class,
                 expected: $expected,
             });
             fn make() -> Result<Self, Error> {
@@ -191,6 +191,7 @@ control!(
     SetWakesOne,
     Bug::SetWakesOne,
     "set wakes one sleeping waiter (futex wake 1) instead of all of them",
+    BugClass::LostWakeup,
     &["EVENT-06"]
 );
 
@@ -200,5 +201,6 @@ control!(
     FlagOnlyWaiters,
     Bug::FlagOnlyWaiters,
     "waiters re-check only the flag, so set() followed at once by clear() leaves them asleep",
+    BugClass::SleepingWaiter,
     &["EVENT-07"]
 );

@@ -86,6 +86,10 @@ pub fn scenarios<E: EventApi>() -> Vec<Scenario<E>> {
         Scenario {
             info: ScenarioInfo {
                 repeat: true,
+                not_for_loom: Some(
+                    "EVENT-07 needs a waiter known to sleep before set(), which a checker cannot \
+                     tell; three threads with two sets also exceed loom's quick budget",
+                ),
                 ..info(
                     SET_CLEAR,
                     &["EVENT-07", "EVENT-08"],
@@ -169,8 +173,13 @@ fn wait_once<E: EventApi + ?Sized>(e: &E, s: &Scratch, me: usize) -> Result<bool
     }
 }
 
-/// The setter's part: waits until the `k` waiters are ready and (best effort) asleep.
+/// The setter's part: waits until the `k` waiters are ready and (best effort) asleep. Not
+/// under loom, where the spin makes three threads too many to explore: loom explores every
+/// order anyway, the ones where every waiter sleeps before the set included.
 fn until_asleep(s: &Scratch, k: usize, p: &Params) {
+    if cfg!(twinsync_loom) {
+        return;
+    }
     spin_until(|| s.ready.load(Acquire) == k as u32);
     for id in &s.ids[1..=k] {
         wait_until_blocked(id.load(Acquire), p.block_bound);
@@ -211,12 +220,26 @@ fn set_clear<E: EventApi + ?Sized>(e: &E, s: &Scratch, me: usize, p: &Params, c:
         c.check("EVENT-03", !e.is_set(), || {
             "is_set() after set(); clear() with nobody else setting".into()
         });
+        if !HAS_CLOCK {
+            // A checker cannot tell that a waiter sleeps before the set (wait_until_blocked is
+            // a no-op there), and one that begins after set(); clear() rightly waits for the
+            // next set: give it one.
+            s.step.store(1, Release);
+            e.set();
+        }
         return;
     }
     let r = wait_once(e, s, me);
-    c.check("EVENT-07", r == Ok(true), || {
-        format!("waiter {me}: the wait ended with {r:?} after set(); clear()")
-    });
+    if HAS_CLOCK {
+        c.check("EVENT-07", r == Ok(true), || {
+            format!("waiter {me}: the wait ended with {r:?} after set(); clear()")
+        });
+    } else {
+        c.not_checkable(
+            "EVENT-07",
+            "a checker cannot tell through EventApi that a waiter sleeps before set()",
+        );
+    }
     s.slots[RETURNED].fetch_add(1, Relaxed);
     c.check("EVENT-08", true, String::new);
 }
