@@ -101,7 +101,7 @@ mod event_sequential {
         /// Enabled, and not a timed wait on a clear event with an enormous (yet valid) timeout.
         fn feasible(m: &EventModel, op: &EventOp) -> bool {
             let long = |d: Duration| timeout_ok(d) && d > Duration::from_millis(50);
-            m.enabled(*op) && !(!m.set && matches!(op, EventOp::WaitTimeout(d) if long(*d)))
+            m.enabled(*op) && (m.set || !matches!(op, EventOp::WaitTimeout(d) if long(*d)))
         }
 
         fn clause(m: &EventModel, op: &EventOp) -> &'static str {

@@ -502,22 +502,22 @@ fn wait_for<S: ConditionApi + ?Sized>(s: &S, sc: &Scratch, me: usize, _: &Params
 /// race (a plain counter outside any model: it only picks the timeout).
 fn race_timeout() -> Duration {
     static ROUND: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let r = ROUND.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    Duration::from_micros([0, 5, 20, 80][(r % 4) as usize])
+    let r = ROUND.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + std::process::id();
+    Duration::from_micros([0, 5, 10, 20, 40, 80][(r % 6) as usize])
 }
 
 fn timeout_race<S: ConditionApi + ?Sized>(
     s: &S,
     sc: &Scratch,
     me: usize,
-    _: &Params,
+    p: &Params,
     c: &mut Checks,
 ) {
     match me {
         0 => {
-            enter_after(s, || {
-                sc.slots[A_IN].load(Acquire) == 1 && sc.slots[B_IN].load(Acquire) == 1
-            });
+            sc.ids[0].store(worker_id(), Relaxed);
+            sc.ready.store(1, Release);
+            enter_after(s, || sc.slots[A_IN].load(Acquire) == 1);
             // Both are registered: A is in wait_timeout (maybe timing out right now), B in wait.
             ok(c, "COND-05", s.notify(1), "notify(1)");
             ok(c, "COND-01", s.release(), "notifier's release");
@@ -535,8 +535,13 @@ fn timeout_race<S: ConditionApi + ?Sized>(
             // Else A timed out without it: the first notify was B's (a hang is COND-08).
         }
         1 => {
+            // B first, and the notifier blocked on the lock: A's short wait then races the
+            // notify with B asleep beside it.
+            spin_until(|| sc.slots[B_IN].load(Acquire) == 1);
             s.acquire();
             sc.slots[A_IN].store(1, Release);
+            spin_until(|| sc.ready.load(Acquire) == 1);
+            wait_until_blocked(sc.ids[0].load(Acquire), p.block_bound);
             let r = s.wait_timeout(race_timeout());
             let res = match r {
                 Ok(true) => 2,
