@@ -582,8 +582,10 @@ fn late_waiter<S: ConditionApi + ?Sized>(
     s.acquire();
     until_asleep(sc, 1, p);
     ok(c, "COND-09", s.notify(1), "notify(1)");
-    // The notification belongs to the sleeper; the notifier's own wait must not take it.
-    let r = s.wait_timeout(p.timeout);
+    // The notification belongs to the sleeper; the notifier's own wait must not take it. A
+    // zero timeout: the notifier is back under the lock before the woken sleeper can take its
+    // notification, so an implementation that lets a timed-out waiter take it is caught.
+    let r = s.wait_timeout(Duration::ZERO);
     c.check("COND-09", matches!(r, Ok(false)), || {
         format!("a wait_timeout begun after notify(1) returned {r:?}: it took the notification")
     });
