@@ -30,6 +30,10 @@ pub enum BugClass {
     LostWakeup,
     /// A memory ordering too weak for the happens-before clause (needs a weak-memory model).
     Ordering,
+    /// A wake-up lost only by a waiter that already sleeps when the wake comes, in a way a
+    /// checker cannot set up through the public API (it cannot tell that a waiter sleeps):
+    /// needs the real drivers' `wait_until_blocked`.
+    SleepingWaiter,
 }
 
 /// Describes a deliberately broken subject (a negative control).
@@ -221,6 +225,16 @@ pub fn builtin() -> Vec<Subject> {
         Subject::local::<crate::families::Pipes<twinsync::process::Connection<Vec<u8>>>>(),
         Subject::local::<crate::controls::DropEmpty>(),
         Subject::local::<crate::controls::ConsumingPoll>(),
+        Subject::local::<twinsync::thread::Condition>(),
+        Subject::shared::<twinsync::process::Condition>(),
+        Subject::local::<twinsync::thread::Condition<twinsync::thread::Lock>>(),
+        Subject::shared::<twinsync::process::Condition<twinsync::process::Lock>>(),
+        Subject::shared::<crate::controls::NotifyAllWakesOne>(),
+        Subject::shared::<crate::controls::TimeoutAbsorbs>(),
+        Subject::local::<twinsync::thread::Event>(),
+        Subject::shared::<twinsync::process::Event>(),
+        Subject::shared::<crate::controls::SetWakesOne>(),
+        Subject::shared::<crate::controls::FlagOnlyWaiters>(),
     ];
     #[cfg(any(twinsync_loom, twinsync_shuttle))]
     return vec![
@@ -257,6 +271,13 @@ pub fn builtin() -> Vec<Subject> {
         Subject::local::<crate::families::Pipes<twinsync::thread::Connection<Vec<u8>>>>(),
         Subject::local::<crate::controls::DropEmpty>(),
         Subject::local::<crate::controls::ConsumingPoll>(),
+        Subject::local::<twinsync::thread::Condition>(),
+        Subject::local::<twinsync::thread::Condition<twinsync::thread::Lock>>(),
+        Subject::local::<crate::controls::NotifyAllWakesOne>(),
+        Subject::local::<crate::controls::TimeoutAbsorbs>(),
+        Subject::local::<twinsync::thread::Event>(),
+        Subject::local::<crate::controls::SetWakesOne>(),
+        Subject::local::<crate::controls::FlagOnlyWaiters>(),
     ];
 }
 

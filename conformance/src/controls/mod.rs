@@ -9,6 +9,8 @@
 //! must fail for it to count as rejected.
 
 pub mod barrier;
+pub mod condition;
+pub mod event;
 pub mod lock;
 pub mod pipe;
 pub mod queue;
@@ -17,6 +19,8 @@ pub mod rwlock;
 pub mod semaphore;
 
 pub use barrier::{EarlyTrip, LateSeq, NoGenerations, WakeOneTrip};
+pub use condition::{NotifyAllWakesOne, TimeoutAbsorbs};
+pub use event::{FlagOnlyWaiters, SetWakesOne};
 pub use lock::{ForgetfulWake, LaxRelease, RelaxedRelease, SplitAcquire};
 pub use pipe::{ConsumingPoll, DropEmpty};
 pub use queue::{DeafClose, SilentPut, SixWrap};

@@ -136,6 +136,10 @@ pub fn unreachable_reason(driver: &str, class: BugClass) -> Option<&'static str>
             "weak-memory reorderings are not reliably observable on real hardware in a bounded \
              run (x86-64 is TSO and its locked instructions are full fences); loom models them",
         ),
+        ("loom" | "shuttle", BugClass::SleepingWaiter) => Some(
+            "the bug needs a waiter known to sleep before the wake-up, which a checker cannot \
+             tell through the public API (wait_until_blocked is a no-op there)",
+        ),
         ("shuttle", BugClass::Ordering) => {
             Some("shuttle runs every atomic access as SeqCst, so ordering bugs cannot show")
         }

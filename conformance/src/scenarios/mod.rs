@@ -8,6 +8,8 @@
 //! loom and shuttle.
 
 pub mod barrier;
+pub mod condition;
+pub mod event;
 pub mod lock;
 pub mod pipe;
 pub mod queue;
