@@ -34,6 +34,11 @@ pub enum BugClass {
     /// checker cannot set up through the public API (it cannot tell that a waiter sleeps):
     /// needs the real drivers' `wait_until_blocked`.
     SleepingWaiter,
+    /// A race whose window real threads enter only by chance: it needs one thread descheduled
+    /// at one particular instruction while another runs (e.g. a timed-out waiter between its
+    /// futex timeout and re-taking the lock, exactly when notify runs). Only the checkers,
+    /// which choose the schedule, reach it every time.
+    NarrowRace,
 }
 
 /// Describes a deliberately broken subject (a negative control).

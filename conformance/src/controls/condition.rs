@@ -217,7 +217,11 @@ macro_rules! control {
             const VERSION: &'static str = "control";
             const CONTROL: Option<Control> = Some(Control {
                 bug: $text,
-                class: BugClass::LostWakeup,
+                class: if matches!($bug, Bug::TimeoutAbsorbs) {
+                    BugClass::NarrowRace
+                } else {
+                    BugClass::LostWakeup
+                },
                 expected: $expected,
             });
             fn make() -> Result<Self, Error> {

@@ -136,6 +136,11 @@ pub fn unreachable_reason(driver: &str, class: BugClass) -> Option<&'static str>
             "weak-memory reorderings are not reliably observable on real hardware in a bounded \
              run (x86-64 is TSO and its locked instructions are full fences); loom models them",
         ),
+        ("threads" | "processes", BugClass::NarrowRace) => Some(
+            "the race needs a thread descheduled at one particular instruction while another \
+             runs; real threads enter that window only by chance in a bounded run (loom and \
+             shuttle choose the schedule and reach it every time)",
+        ),
         ("loom" | "shuttle", BugClass::SleepingWaiter) => Some(
             "the bug needs a waiter known to sleep before the wake-up, which a checker cannot \
              tell through the public API (wait_until_blocked is a no-op there)",
