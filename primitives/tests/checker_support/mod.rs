@@ -40,7 +40,8 @@ const CHILD_ENV: &str = "TWINSYNC_LOOM_CHILD";
 pub const SHUTTLE_CONTROL_RUNS: usize = 2000;
 
 /// Whether this process was started by [`loom_rejects`] to run a control. A control test
-/// returns at once otherwise (it is `#[ignore]`d, but `--include-ignored` would run it).
+/// returns at once otherwise (it is ignored, with its reason, but `--include-ignored` would
+/// run it).
 #[cfg(twinsync_loom)]
 pub fn is_loom_child() -> bool {
     std::env::var_os(CHILD_ENV).is_some()
